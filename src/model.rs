@@ -1,0 +1,127 @@
+//! Plain domain types shared by every stage.
+//!
+//! Nothing here does IO or knows about reqwest, rusqlite or feed-rs: stages
+//! exchange these values, and `pipeline` moves them from one stage to the
+//! next. Timestamps are always UTC.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt;
+
+/// Row id of a feed in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct FeedId(pub i64);
+
+impl fmt::Display for FeedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// HTTP cache validators remembered per feed and sent back on the next poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A media attachment (`<enclosure>`, Atom `rel="enclosure"`, JSON Feed attachment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    #[serde(rename = "type")]
+    pub mime_type: Option<String>,
+    pub length: Option<u64>,
+}
+
+/// Which syntax a document was written in, as detected by the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedFormat {
+    Rss0,
+    Rss1,
+    Rss2,
+    Atom,
+    Json,
+}
+
+/// A feed document after parsing, before normalization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFeed {
+    pub format: FeedFormat,
+    /// Channel title as given (may hold entities or markup).
+    pub title: Option<String>,
+    /// The channel's `<link>` / Atom `rel="alternate"` / JSON `home_page_url`,
+    /// absolute. This names the publisher's site.
+    pub site_url: Option<String>,
+    /// Channel language (`<language>`, `xml:lang`, JSON `language`).
+    pub language: Option<String>,
+    /// Feed-level `<ttl>` in minutes, when given (used by the scheduler later).
+    pub ttl_mins: Option<u32>,
+    pub entries: Vec<RawEntry>,
+}
+
+/// One item as the document gave it: raw strings, resolved only as far as
+/// the parser must (links made absolute against `xml:base` or the document URL).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawEntry {
+    /// The `<guid>` / `<id>` / JSON `id` exactly as written; `None` when the
+    /// document had none (never a parser-generated placeholder).
+    pub guid: Option<String>,
+    /// The item's permalink, absolute; `None` when absent.
+    pub link: Option<String>,
+    /// Title as given; may contain markup or entities.
+    pub title: Option<String>,
+    /// Short description / summary as given (HTML or text).
+    pub summary: Option<String>,
+    /// Full content as given (`content:encoded`, Atom `<content>`, JSON
+    /// `content_html`/`content_text`), HTML or text.
+    pub content: Option<String>,
+    /// Base URL in effect for this item's HTML (item `xml:base`, else the
+    /// item link, else the document URL): relative links in `summary` and
+    /// `content` resolve against it.
+    pub base_url: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    /// Publication date as parsed by the parser, if it could.
+    pub published: Option<DateTime<Utc>>,
+    /// The publication date string exactly as written, when the document had one.
+    pub published_raw: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub updated_raw: Option<String>,
+    /// Item-level language, falling back to nothing (normalize falls back to the channel).
+    pub language: Option<String>,
+    pub enclosures: Vec<Enclosure>,
+}
+
+/// A normalized article, ready for identity assignment and storage.
+///
+/// `item_key` is empty until `dedup::assign_keys` fills it. `first_seen` and
+/// `last_seen` belong to the store and are not part of this value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Article {
+    pub guid: Option<String>,
+    pub item_key: String,
+    /// Canonical absolute URL (see `normalize::url`).
+    pub url: Option<String>,
+    /// Plain text, entities decoded, whitespace collapsed.
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    /// Raw date string kept when it could not be parsed or was clamped.
+    pub published_raw: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub updated_raw: Option<String>,
+    /// Plain-text summary.
+    pub summary: Option<String>,
+    /// Sanitized HTML body with absolute links.
+    pub content_html: Option<String>,
+    /// Readable body as plain text, scrape furniture removed.
+    pub text: Option<String>,
+    pub language: Option<String>,
+    pub enclosures: Vec<Enclosure>,
+    /// Hex digest over the fields a reader sees (not the dates): a change
+    /// here means the item was edited.
+    pub content_hash: String,
+}
