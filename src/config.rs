@@ -1,1 +1,415 @@
-//! TODO
+//! Configuration: built-in defaults, then the TOML file, then environment
+//! variables `FEEDSIEVE__SECTION__KEY`, converted once into a validated,
+//! typed [`Config`].
+//!
+//! Two layers on purpose: [`RawConfig`] mirrors the file (serde, unknown keys
+//! refused), and [`Config::try_from_raw`] checks values and turns seconds into
+//! `Duration`s. Every error names the key and the file, so an operator can
+//! fix a typo without reading code. `check-config` runs exactly this code.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Environment variable prefix; `FEEDSIEVE__HTTP__TIMEOUT_SECS=5` sets `http.timeout_secs`.
+pub const ENV_PREFIX: &str = "FEEDSIEVE";
+
+const DEFAULT_USER_AGENT: &str = concat!(
+    "feedsieve/",
+    env!("CARGO_PKG_VERSION"),
+    " (feed poller; +https://github.com/feedsieve/feedsieve)"
+);
+
+/// An invalid configuration: where it came from and which key is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration in {source_name}: {message}")]
+pub struct ConfigError {
+    /// The file path, or "defaults/environment" when no file was given.
+    pub source_name: String,
+    pub message: String,
+}
+
+/// The file as written. Field names are the config keys.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub database: RawDatabase,
+    pub http: RawHttp,
+    pub scheduler: RawScheduler,
+    pub normalize: RawNormalize,
+    pub log: RawLog,
+    #[serde(default)]
+    pub feeds: Vec<RawFeed>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub user_agent: String,
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub max_body_bytes: u64,
+    pub max_redirects: u32,
+    pub allow_private_networks: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduler {
+    pub default_interval_secs: u64,
+    pub max_concurrent_fetches: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNormalize {
+    pub max_future_skew_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    pub url: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration every other module receives.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub database_path: PathBuf,
+    pub http: HttpConfig,
+    pub scheduler: SchedulerConfig,
+    pub max_future_skew: Duration,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub feeds: Vec<FeedConfig>,
+    /// Where the file came from, for messages; None when only defaults and environment were used.
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpConfig {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: u32,
+    pub allow_private_networks: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedulerConfig {
+    pub default_interval: Duration,
+    pub max_concurrent_fetches: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedConfig {
+    /// Absolute http(s) URL as written (whitespace trimmed).
+    pub url: String,
+    pub name: Option<String>,
+    pub interval: Option<Duration>,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            database: RawDatabase {
+                path: PathBuf::from("feedsieve.db"),
+            },
+            http: RawHttp {
+                user_agent: DEFAULT_USER_AGENT.to_string(),
+                timeout_secs: 30,
+                connect_timeout_secs: 10,
+                max_body_bytes: 16 * 1024 * 1024,
+                max_redirects: 5,
+                allow_private_networks: false,
+            },
+            scheduler: RawScheduler {
+                default_interval_secs: 1800,
+                max_concurrent_fetches: 16,
+            },
+            normalize: RawNormalize {
+                max_future_skew_secs: 600,
+            },
+            log: RawLog {
+                format: "text".to_string(),
+                level: "info".to_string(),
+            },
+            feeds: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then `FEEDSIEVE__*` variables
+    /// from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// Like [`Config::load`] with an explicit environment, so tests need not
+    /// touch the process environment.
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let source_name = match file {
+            Some(p) => p.display().to_string(),
+            None => "defaults/environment".to_string(),
+        };
+        let err = |message: String| ConfigError {
+            source_name: source_name.clone(),
+            message,
+        };
+        let defaults = config::Config::try_from(&RawConfig::default())
+            .map_err(|e| err(format!("built-in defaults: {e}")))?;
+        let mut builder = config::Config::builder().add_source(defaults);
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(err("file not found or not a regular file".to_string()));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let env_map: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env_map)),
+        );
+        let raw: RawConfig = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| err(describe_config_error(e)))?;
+        Config::try_from_raw(raw, file).map_err(err)
+    }
+
+    /// Checks values and converts units. The error is the message only; the
+    /// caller adds the file name.
+    pub fn try_from_raw(raw: RawConfig, file: Option<&Path>) -> Result<Config, String> {
+        let positive = |key: &str, v: u64| {
+            if v == 0 {
+                Err(format!("key `{key}` must be greater than 0"))
+            } else {
+                Ok(Duration::from_secs(v))
+            }
+        };
+        if raw.http.user_agent.trim().is_empty() {
+            return Err("key `http.user_agent` must not be empty".to_string());
+        }
+        if raw.http.max_body_bytes < 1024 {
+            return Err("key `http.max_body_bytes` must be at least 1024".to_string());
+        }
+        if raw.scheduler.max_concurrent_fetches == 0 {
+            return Err(
+                "key `scheduler.max_concurrent_fetches` must be greater than 0".to_string(),
+            );
+        }
+        if raw.database.path.as_os_str().is_empty() {
+            return Err("key `database.path` must not be empty".to_string());
+        }
+        let log_format = match raw.log.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(format!(
+                    "key `log.format`: expected \"text\" or \"json\", found {other:?}"
+                ));
+            }
+        };
+        tracing_subscriber::EnvFilter::try_new(&raw.log.level)
+            .map_err(|e| format!("key `log.level`: {e}"))?;
+        let mut feeds = Vec::with_capacity(raw.feeds.len());
+        for (i, f) in raw.feeds.into_iter().enumerate() {
+            let url =
+                validate_feed_url(&f.url).map_err(|e| format!("key `feeds[{i}].url`: {e}"))?;
+            let interval = match f.interval_secs {
+                Some(s) => Some(positive(&format!("feeds[{i}].interval_secs"), s)?),
+                None => None,
+            };
+            feeds.push(FeedConfig {
+                url,
+                name: f.name.filter(|n| !n.trim().is_empty()),
+                interval,
+            });
+        }
+        Ok(Config {
+            database_path: raw.database.path,
+            http: HttpConfig {
+                user_agent: raw.http.user_agent,
+                timeout: positive("http.timeout_secs", raw.http.timeout_secs)?,
+                connect_timeout: positive(
+                    "http.connect_timeout_secs",
+                    raw.http.connect_timeout_secs,
+                )?,
+                max_body_bytes: raw.http.max_body_bytes,
+                max_redirects: raw.http.max_redirects,
+                allow_private_networks: raw.http.allow_private_networks,
+            },
+            scheduler: SchedulerConfig {
+                default_interval: positive(
+                    "scheduler.default_interval_secs",
+                    raw.scheduler.default_interval_secs,
+                )?,
+                max_concurrent_fetches: raw.scheduler.max_concurrent_fetches,
+            },
+            max_future_skew: Duration::from_secs(raw.normalize.max_future_skew_secs),
+            log_format,
+            log_level: raw.log.level,
+            feeds,
+            source: file.map(Path::to_path_buf),
+        })
+    }
+}
+
+/// Checks that a feed URL is absolute http(s) and returns it trimmed.
+pub fn validate_feed_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    let parsed =
+        url::Url::parse(trimmed).map_err(|e| format!("not a valid URL ({e}): {trimmed:?}"))?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        s => return Err(format!("scheme must be http or https, found {s:?}")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("URL has no host: {trimmed:?}"));
+    }
+    Ok(parsed.to_string())
+}
+
+/// The config crate reports "unknown field `x`, expected one of ..." and
+/// "invalid type ... for key `http.timeout_secs`"; both already carry the
+/// key. Unknown fields at the top of a section lack the section, which the
+/// serde path supplies when present.
+fn describe_config_error(e: config::ConfigError) -> String {
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(contents: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        f.write_all(contents.as_bytes()).unwrap();
+        f
+    }
+
+    fn load(contents: &str) -> Result<Config, ConfigError> {
+        let f = write(contents);
+        Config::load_with_env(Some(f.path()), Vec::new())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(c.http.max_body_bytes, 16 * 1024 * 1024);
+        assert!(!c.http.allow_private_networks);
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.database_path, PathBuf::from("feedsieve.db"));
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        let f = write("[http]\ntimeout_secs = 7\n[scheduler]\nmax_concurrent_fetches = 3\n");
+        let env = vec![(
+            "FEEDSIEVE__SCHEDULER__MAX_CONCURRENT_FETCHES".to_string(),
+            "9".to_string(),
+        )];
+        let c = Config::load_with_env(Some(f.path()), env).unwrap();
+        assert_eq!(c.http.timeout, Duration::from_secs(7));
+        assert_eq!(c.scheduler.max_concurrent_fetches, 9);
+        assert_eq!(c.http.connect_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let f = write("[http]\ntimeout_sec = 7\n");
+        let e = Config::load_with_env(Some(f.path()), Vec::new()).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("timeout_sec"), "{msg}");
+        assert!(msg.contains(&f.path().display().to_string()), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let e = load("[http]\ntimeout_secs = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("timeout_secs"), "{e}");
+    }
+
+    #[test]
+    fn zero_timeout_rejected() {
+        let e = load("[http]\ntimeout_secs = 0\n").unwrap_err().to_string();
+        assert!(e.contains("http.timeout_secs"), "{e}");
+    }
+
+    #[test]
+    fn bad_feed_url_names_index() {
+        let e =
+            load("[[feeds]]\nurl = \"https://ok.example/feed\"\n[[feeds]]\nurl = \"ftp://x/y\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("feeds[1].url"), "{e}");
+    }
+
+    #[test]
+    fn feeds_parsed_with_optional_fields() {
+        let c = load(
+            "[[feeds]]\nurl = \" https://a.example/rss \"\nname = \"A\"\ninterval_secs = 60\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.feeds,
+            vec![FeedConfig {
+                url: "https://a.example/rss".to_string(),
+                name: Some("A".to_string()),
+                interval: Some(Duration::from_secs(60)),
+            }]
+        );
+    }
+
+    #[test]
+    fn bad_log_format_rejected() {
+        let e = load("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+        assert!(e.contains("log.format"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let e =
+            Config::load_with_env(Some(Path::new("/nonexistent/x.toml")), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/x.toml"));
+    }
+}

@@ -1,1 +1,158 @@
-//! TODO
+//! The store: SQLite schema, migrations and the single writer thread.
+//!
+//! This is the only module that speaks SQL, so a second backend
+//! (PostgreSQL for multi-instance deployments) replaces this module and
+//! nothing else. One `rusqlite::Connection` lives on a dedicated OS thread;
+//! [`Store`] is a cheap, cloneable async handle that sends closures to it
+//! (the tokio-rusqlite design), so the runtime never blocks on disk and
+//! SQLite sees exactly one writer. Each public method is one transaction.
+
+mod articles;
+mod feeds;
+mod fetch_log;
+mod poll;
+mod schema;
+
+pub use articles::UpsertCounts;
+pub use articles::{ArticleFilter, StoredArticle};
+pub use feeds::{FeedRecord, NewFeed};
+pub use fetch_log::FetchLogEntry;
+pub use poll::PollRecord;
+pub use schema::SCHEMA_VERSION;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// Errors from the store. Callers only report them, except `NotFound`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the database thread has stopped")]
+    Closed,
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Async handle to the database thread. Clone it freely.
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::Sender<Job>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, sets WAL mode and
+    /// applies migrations before returning.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("feedsieve-store".to_string())
+            .spawn(move || {
+                let mut conn = match open_connection(&path) {
+                    Ok(c) => {
+                        let _ = ready_tx.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                // Runs until every `Store` handle is dropped; queued jobs
+                // finish first, so no transaction is cut in half.
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+                let _ = conn.execute_batch("PRAGMA optimize;");
+            })
+            .map_err(|e| StoreError::Open {
+                path: "store thread".to_string(),
+                source: rusqlite::Error::InvalidParameterName(e.to_string()),
+            })?;
+        ready_rx.await.map_err(|_| StoreError::Closed)??;
+        Ok(Store {
+            jobs,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Runs `f` on the database thread and returns its result.
+    async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Waits for the database thread to finish its queue and close the file.
+    /// Other clones of this handle must have been dropped for this to return.
+    pub async fn close(self) {
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        drop(self.jobs);
+        if let Some(handle) = thread {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+
+    /// `PRAGMA integrity_check`, returning "ok" on a sound database.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        self.call(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+            .await
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: rusqlite::Error::InvalidParameterName(e.to_string()),
+        })?;
+    }
+    let mut conn = Connection::open(path).map_err(open_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(open_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    schema::migrate(&mut conn).map_err(open_err)?;
+    Ok(conn)
+}
+
+/// The one text form of a timestamp in the database.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}

@@ -1,0 +1,203 @@
+//! Article rows: the upsert that implements exact dedup within a feed, and
+//! the queries behind `feedsieve articles`.
+//!
+//! Identity is `(feed_id, item_key)` under a UNIQUE constraint; `dedup`
+//! decides the key. An insert that hits an existing key changes nothing
+//! unless the content hash differs, in which case the row is edited in
+//! place. Items that drop out of a feed are never deleted here.
+
+use super::{Store, StoreError, ts};
+use crate::model::{Article, Enclosure, FeedId};
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, Transaction, params};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// Counts from one batch upsert.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub seen: u64,
+    pub new: u64,
+    pub updated: u64,
+}
+
+/// Inserts new articles, edits changed ones and touches `last_seen` on the
+/// rest, inside the caller's transaction.
+pub(super) fn upsert_articles(
+    tx: &Transaction<'_>,
+    feed_id: FeedId,
+    articles: &[Article],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<UpsertCounts> {
+    let now_s = ts(now);
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO articles (feed_id, item_key, guid, url, title, authors, categories,
+            published, published_raw, updated, updated_raw, summary, content_html, text,
+            language, enclosures, content_hash, first_seen, last_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+         ON CONFLICT(feed_id, item_key) DO NOTHING",
+    )?;
+    // An edit keeps first_seen; `updated` takes the feed's own date when it
+    // moved forward, else the time we noticed the change, because many feeds
+    // edit items without touching their date.
+    let mut edit = tx.prepare_cached(
+        "UPDATE articles SET guid = ?3, url = ?4, title = ?5, authors = ?6, categories = ?7,
+            published = ?8, published_raw = ?9,
+            updated = CASE WHEN ?10 IS NOT NULL AND (updated IS NULL OR ?10 > updated) THEN ?10 ELSE ?18 END,
+            updated_raw = ?11, summary = ?12, content_html = ?13, text = ?14, language = ?15,
+            enclosures = ?16, content_hash = ?17, last_seen = ?18
+         WHERE feed_id = ?1 AND item_key = ?2 AND content_hash <> ?17",
+    )?;
+    let mut touch = tx.prepare_cached(
+        "UPDATE articles SET last_seen = ?3 WHERE feed_id = ?1 AND item_key = ?2",
+    )?;
+    let mut counts = UpsertCounts::default();
+    for a in articles {
+        counts.seen += 1;
+        let authors = json_list(&a.authors);
+        let categories = json_list(&a.categories);
+        let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".to_string());
+        let p = params![
+            feed_id.0,
+            a.item_key,
+            a.guid,
+            a.url,
+            a.title,
+            authors,
+            categories,
+            a.published.map(ts),
+            a.published_raw,
+            a.updated.map(ts),
+            a.updated_raw,
+            a.summary,
+            a.content_html,
+            a.text,
+            a.language,
+            enclosures,
+            a.content_hash,
+            now_s,
+        ];
+        if insert.execute(p)? == 1 {
+            counts.new += 1;
+        } else if edit.execute(p)? == 1 {
+            counts.updated += 1;
+        } else {
+            touch.execute(params![feed_id.0, a.item_key, now_s])?;
+        }
+    }
+    Ok(counts)
+}
+
+fn json_list(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// An article as read back, with its feed's URL. Field names are the
+/// stable keys of `articles --format json/jsonl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredArticle {
+    pub id: i64,
+    pub feed_id: i64,
+    pub feed_url: String,
+    pub guid: Option<String>,
+    pub item_key: String,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub published: Option<String>,
+    pub published_raw: Option<String>,
+    pub updated: Option<String>,
+    pub updated_raw: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub summary: Option<String>,
+    pub text: Option<String>,
+    pub content_html: Option<String>,
+    pub language: Option<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub content_hash: String,
+}
+
+/// Which articles to read.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    pub feed: Option<FeedId>,
+    /// Articles published (or, without a date, first seen) at or after this.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        let s: String = r.get(i)?;
+        Ok(serde_json::from_str(&s).unwrap_or_default())
+    };
+    let enclosures: String = r.get(19)?;
+    Ok(StoredArticle {
+        id: r.get(0)?,
+        feed_id: r.get(1)?,
+        feed_url: r.get(2)?,
+        guid: r.get(3)?,
+        item_key: r.get(4)?,
+        url: r.get(5)?,
+        title: r.get(6)?,
+        authors: list(7)?,
+        categories: list(8)?,
+        published: r.get(9)?,
+        published_raw: r.get(10)?,
+        updated: r.get(11)?,
+        updated_raw: r.get(12)?,
+        first_seen: r.get(13)?,
+        last_seen: r.get(14)?,
+        summary: r.get(15)?,
+        text: r.get(16)?,
+        content_html: r.get(17)?,
+        language: r.get(18)?,
+        enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
+        content_hash: r.get(20)?,
+    })
+}
+
+impl Store {
+    /// Item keys already stored for a feed; `dedup` uses them to keep keys
+    /// stable when a feed starts or stops reusing a guid.
+    pub async fn known_keys(&self, feed: FeedId) -> Result<HashSet<String>, StoreError> {
+        self.call(move |c| {
+            let mut st = c.prepare_cached("SELECT item_key FROM articles WHERE feed_id = ?1")?;
+            let rows = st.query_map([feed.0], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<HashSet<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Articles newest first (by publication time, else first-seen time).
+    pub async fn articles(&self, filter: ArticleFilter) -> Result<Vec<StoredArticle>, StoreError> {
+        self.call(move |c| {
+            let mut st = c.prepare(
+                "SELECT a.id, a.feed_id, f.url, a.guid, a.item_key, a.url, a.title, a.authors,
+                    a.categories, a.published, a.published_raw, a.updated, a.updated_raw,
+                    a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
+                    a.enclosures, a.content_hash
+                 FROM articles a JOIN feeds f ON f.id = a.feed_id
+                 WHERE (?1 IS NULL OR a.feed_id = ?1)
+                   AND (?2 IS NULL OR COALESCE(a.published, a.first_seen) >= ?2)
+                 ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC
+                 LIMIT ?3",
+            )?;
+            let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+            let rows = st.query_map(
+                params![filter.feed.map(|f| f.0), filter.since.map(ts), limit],
+                article_from_row,
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Total number of stored articles.
+    pub async fn article_count(&self) -> Result<i64, StoreError> {
+        self.call(|c| Ok(c.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?))
+            .await
+    }
+}

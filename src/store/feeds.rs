@@ -1,0 +1,229 @@
+//! Feed rows: adding, finding, listing, removing, and the due-feed query the
+//! run loop ticks on.
+
+use super::{Store, StoreError, parse_ts, ts};
+use crate::config::FeedConfig;
+use crate::model::{FeedId, Validators};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+use std::time::Duration;
+
+/// A feed as stored, with its schedule and error state.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedRecord {
+    pub id: FeedId,
+    pub url: String,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub interval_secs: Option<u64>,
+    /// Where the feed came from: `config`, `cli` or `opml`.
+    pub origin: String,
+    pub enabled: bool,
+    #[serde(skip)]
+    pub validators: Validators,
+    #[serde(skip)]
+    pub body_hash: Option<String>,
+    pub state: String,
+    pub next_check_at: DateTime<Utc>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub last_outcome: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_errors: u32,
+    pub articles: i64,
+}
+
+/// A feed to add.
+#[derive(Debug, Clone)]
+pub struct NewFeed {
+    pub url: String,
+    pub name: Option<String>,
+    pub interval: Option<Duration>,
+    pub origin: &'static str,
+}
+
+const FEED_COLUMNS: &str = "id, url, name, title, site_url, interval_secs, origin, enabled, \
+     etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
+     last_outcome, last_error, consecutive_errors, \
+     (SELECT COUNT(*) FROM articles a WHERE a.feed_id = feeds.id)";
+
+/// Same columns without the article count, for the hot due-feed query.
+const FEED_COLUMNS_LIGHT: &str = "id, url, name, title, site_url, interval_secs, origin, enabled, \
+     etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
+     last_outcome, last_error, consecutive_errors, 0";
+
+fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
+    let next: String = r.get(12)?;
+    let checked: Option<String> = r.get(13)?;
+    Ok(FeedRecord {
+        id: FeedId(r.get(0)?),
+        url: r.get(1)?,
+        name: r.get(2)?,
+        title: r.get(3)?,
+        site_url: r.get(4)?,
+        interval_secs: r.get::<_, Option<i64>>(5)?.map(|v| v.max(0) as u64),
+        origin: r.get(6)?,
+        enabled: r.get(7)?,
+        validators: Validators {
+            etag: r.get(8)?,
+            last_modified: r.get(9)?,
+        },
+        body_hash: r.get(10)?,
+        state: r.get(11)?,
+        next_check_at: parse_ts(&next).unwrap_or_default(),
+        last_checked_at: checked.as_deref().and_then(parse_ts),
+        last_status: r.get::<_, Option<i64>>(14)?.map(|v| v as u16),
+        last_outcome: r.get(15)?,
+        last_error: r.get(16)?,
+        consecutive_errors: r.get::<_, i64>(17)?.max(0) as u32,
+        articles: r.get(18)?,
+    })
+}
+
+impl Store {
+    /// Adds a feed, due immediately. Returns the row and whether it was new;
+    /// an existing URL is left as it is.
+    pub async fn add_feed(
+        &self,
+        feed: NewFeed,
+        now: DateTime<Utc>,
+    ) -> Result<(FeedRecord, bool), StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let created = tx.execute(
+                "INSERT INTO feeds (url, name, interval_secs, origin, next_check_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(url) DO NOTHING",
+                params![
+                    feed.url,
+                    feed.name,
+                    feed.interval.map(|d| d.as_secs() as i64),
+                    feed.origin,
+                    ts(now)
+                ],
+            )? == 1;
+            let rec = tx.query_row(
+                &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?1"),
+                [&feed.url],
+                feed_from_row,
+            )?;
+            tx.commit()?;
+            Ok((rec, created))
+        })
+        .await
+    }
+
+    /// Merges the `[[feeds]]` of the config file: new URLs are added, known
+    /// ones take the file's name and interval. Returns how many were added.
+    pub async fn merge_config_feeds(
+        &self,
+        feeds: Vec<FeedConfig>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let mut added = 0;
+            {
+                let mut insert = tx.prepare(
+                    "INSERT INTO feeds (url, name, interval_secs, origin, next_check_at, created_at)
+                     VALUES (?1, ?2, ?3, 'config', ?4, ?4) ON CONFLICT(url) DO NOTHING",
+                )?;
+                let mut update = tx.prepare(
+                    "UPDATE feeds SET name = COALESCE(?2, name), interval_secs = ?3 WHERE url = ?1",
+                )?;
+                for f in &feeds {
+                    let interval = f.interval.map(|d| d.as_secs() as i64);
+                    if insert.execute(params![f.url, f.name, interval, ts(now)])? == 1 {
+                        added += 1;
+                    } else {
+                        update.execute(params![f.url, f.name, interval])?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(added)
+        })
+        .await
+    }
+
+    /// Finds a feed by numeric id or by URL.
+    pub async fn find_feed(&self, selector: &str) -> Result<FeedRecord, StoreError> {
+        let selector = selector.trim().to_string();
+        self.call(move |c| {
+            let by_id = selector.parse::<i64>().ok();
+            // The stored form of a URL is the one `url::Url` prints, so look
+            // up both the text as typed and its normalized form.
+            let normalized = url::Url::parse(&selector).map(|u| u.to_string()).ok();
+            let found = c
+                .query_row(
+                    &format!(
+                        "SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?1 OR url = ?2 OR url = ?3"
+                    ),
+                    params![by_id, selector, normalized],
+                    feed_from_row,
+                )
+                .optional()?;
+            found.ok_or_else(|| StoreError::NotFound(format!("no feed matches {selector:?}")))
+        })
+        .await
+    }
+
+    /// Every feed, ordered by id, with article counts.
+    pub async fn list_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        self.call(|c| {
+            let mut st = c.prepare(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY id"))?;
+            let rows = st.query_map([], feed_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Enabled feeds whose `next_check_at` has passed, most overdue first.
+    pub async fn due_feeds(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<FeedRecord>, StoreError> {
+        self.call(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {FEED_COLUMNS_LIGHT} FROM feeds
+                 WHERE enabled = 1 AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![ts(now), limit as i64], feed_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Every enabled feed, due or not.
+    pub async fn enabled_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        self.call(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {FEED_COLUMNS_LIGHT} FROM feeds WHERE enabled = 1 ORDER BY next_check_at"
+            ))?;
+            let rows = st.query_map([], feed_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// The earliest `next_check_at` among enabled feeds, for the run loop's sleep.
+    pub async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call(|c| {
+            let s: Option<String> = c.query_row(
+                "SELECT MIN(next_check_at) FROM feeds WHERE enabled = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(s.as_deref().and_then(parse_ts))
+        })
+        .await
+    }
+
+    /// Deletes a feed with its articles and fetch log.
+    pub async fn remove_feed(&self, id: FeedId) -> Result<bool, StoreError> {
+        self.call(move |c| Ok(c.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1))
+            .await
+    }
+}

@@ -1,0 +1,87 @@
+//! Recording one poll of one feed: the articles, the feed's new state and the
+//! fetch-log row, all in one transaction, so a crash never leaves articles
+//! stored without the validators that describe them (or the reverse).
+
+use super::articles::{UpsertCounts, upsert_articles};
+use super::{Store, StoreError, fetch_log, ts};
+use crate::model::{Article, FeedId, Validators};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+/// Everything one poll learned about a feed.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub feed_id: FeedId,
+    pub started_at: DateTime<Utc>,
+    /// When the poll finished: first/last-seen times of its articles.
+    pub finished_at: DateTime<Utc>,
+    /// The URL requested.
+    pub url: String,
+    pub status: Option<u16>,
+    /// Stable snake_case label (`fetched`, `not_modified`, `timeout`, ...).
+    pub outcome: String,
+    pub bytes: u64,
+    pub duration_ms: u64,
+    /// Error text for the feed row and the log; None on success.
+    pub error: Option<String>,
+    /// `ok`, `failing`, `gone`, ...
+    pub state: &'static str,
+    pub next_check_at: DateTime<Utc>,
+    /// Channel title and site link, when the body was parsed.
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    /// New validators and body hash, when a body was received.
+    pub validators: Option<Validators>,
+    pub body_hash: Option<String>,
+    pub articles: Vec<Article>,
+}
+
+impl Store {
+    /// Stores a poll's result in one transaction and returns the article counts.
+    pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
+            let ok = poll.error.is_none();
+            tx.prepare_cached(
+                "UPDATE feeds SET
+                    title = COALESCE(?2, title),
+                    site_url = COALESCE(?3, site_url),
+                    etag = CASE WHEN ?4 THEN ?5 ELSE etag END,
+                    last_modified = CASE WHEN ?4 THEN ?6 ELSE last_modified END,
+                    body_hash = COALESCE(?7, body_hash),
+                    state = ?8,
+                    next_check_at = ?9,
+                    last_checked_at = ?10,
+                    last_success_at = CASE WHEN ?11 THEN ?10 ELSE last_success_at END,
+                    last_status = ?12,
+                    last_outcome = ?13,
+                    last_error = ?14,
+                    consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                poll.feed_id.0,
+                poll.title,
+                poll.site_url,
+                poll.validators.is_some(),
+                poll.validators.as_ref().and_then(|v| v.etag.clone()),
+                poll.validators
+                    .as_ref()
+                    .and_then(|v| v.last_modified.clone()),
+                poll.body_hash,
+                poll.state,
+                ts(poll.next_check_at),
+                ts(poll.finished_at),
+                ok,
+                poll.status,
+                poll.outcome,
+                poll.error,
+            ])?;
+            fetch_log::insert(&tx, &poll, counts)?;
+            tx.commit()?;
+            Ok(counts)
+        })
+        .await
+    }
+}

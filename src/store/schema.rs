@@ -1,0 +1,105 @@
+//! Versioned schema migrations, applied at open.
+//!
+//! `PRAGMA user_version` records how many entries of [`MIGRATIONS`] ran.
+//! Each migration runs in its own transaction, so a crash mid-upgrade leaves
+//! the previous version intact. Append new migrations; never edit old ones.
+//! Timestamps are stored as RFC 3339 UTC text (`2026-01-02T03:04:05Z`): they
+//! sort correctly as text and stay readable to an operator with `sqlite3`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema up one version.
+const MIGRATIONS: &[&str] = &[
+    // 1: feeds, articles, fetch log.
+    "
+    CREATE TABLE feeds (
+        id                 INTEGER PRIMARY KEY,
+        url                TEXT NOT NULL UNIQUE,
+        name               TEXT,
+        title              TEXT,
+        site_url           TEXT,
+        interval_secs      INTEGER,
+        origin             TEXT NOT NULL DEFAULT 'cli',
+        enabled            INTEGER NOT NULL DEFAULT 1,
+        etag               TEXT,
+        last_modified      TEXT,
+        body_hash          TEXT,
+        state              TEXT NOT NULL DEFAULT 'ok',
+        next_check_at      TEXT NOT NULL,
+        last_checked_at    TEXT,
+        last_success_at    TEXT,
+        last_status        INTEGER,
+        last_outcome       TEXT,
+        last_error         TEXT,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        created_at         TEXT NOT NULL
+    );
+    CREATE INDEX feeds_due ON feeds(next_check_at) WHERE enabled = 1;
+
+    CREATE TABLE articles (
+        id             INTEGER PRIMARY KEY,
+        feed_id        INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        item_key       TEXT NOT NULL,
+        guid           TEXT,
+        url            TEXT,
+        title          TEXT,
+        authors        TEXT NOT NULL DEFAULT '[]',
+        categories     TEXT NOT NULL DEFAULT '[]',
+        published      TEXT,
+        published_raw  TEXT,
+        updated        TEXT,
+        updated_raw    TEXT,
+        summary        TEXT,
+        content_html   TEXT,
+        text           TEXT,
+        language       TEXT,
+        enclosures     TEXT NOT NULL DEFAULT '[]',
+        content_hash   TEXT NOT NULL,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL,
+        UNIQUE (feed_id, item_key)
+    );
+    CREATE INDEX articles_published ON articles(published);
+    CREATE INDEX articles_first_seen ON articles(first_seen);
+
+    CREATE TABLE fetch_log (
+        id            INTEGER PRIMARY KEY,
+        feed_id       INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        started_at    TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        status        INTEGER,
+        outcome       TEXT NOT NULL,
+        bytes         INTEGER NOT NULL DEFAULT 0,
+        items_seen    INTEGER NOT NULL DEFAULT 0,
+        items_new     INTEGER NOT NULL DEFAULT 0,
+        items_updated INTEGER NOT NULL DEFAULT 0,
+        duration_ms   INTEGER NOT NULL,
+        error         TEXT
+    );
+    CREATE INDEX fetch_log_feed ON fetch_log(feed_id, id);
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`SCHEMA_VERSION`].
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > MIGRATIONS.len() {
+        // A newer feedsieve wrote this file; writing to it could corrupt data
+        // that build relies on.
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "database schema version {current} is newer than this build supports ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(current)
+}
