@@ -1,1 +1,131 @@
-//! TODO
+//! Command-line interface: clap structures and help text, nothing else.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// feedsieve polls RSS, Atom and JSON feeds, normalizes and deduplicates
+/// their items, and stores them as articles in SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "feedsieve", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  \
+    feedsieve --config config/feedsieve.toml run\n  \
+    feedsieve --config config/feedsieve.toml feeds add https://example.com/rss --name Example\n  \
+    feedsieve --config config/feedsieve.toml poll --all\n  \
+    feedsieve --config config/feedsieve.toml articles --limit 20 --format jsonl\n\n\
+    Exit codes: 0 success, 1 runtime error, 2 usage error, 78 invalid configuration.")]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, built-in defaults and
+    /// FEEDSIEVE__SECTION__KEY environment variables apply.
+    #[arg(long, short = 'c', global = true, env = "FEEDSIEVE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll due feeds until SIGINT or SIGTERM.
+    ///
+    /// Feeds from the config file are merged into the database at start.
+    /// Each feed is polled again after its interval (its own
+    /// `interval_secs`, else `scheduler.default_interval_secs`).
+    #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml run")]
+    Run,
+
+    /// One pass over due feeds (or all, or the given ones), then exit.
+    ///
+    /// Prints a one-line summary. Exits 0 when the pass ran, even if some
+    /// feeds failed: failures are recorded on each feed and in the fetch log.
+    #[command(after_help = "Examples:\n  feedsieve poll --all\n  feedsieve poll --feed 3 --feed https://example.com/rss")]
+    Poll(PollArgs),
+
+    /// Manage the list of feeds.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+
+    /// Print stored articles, newest first.
+    #[command(after_help = "Examples:\n  feedsieve articles --limit 10\n  \
+        feedsieve articles --feed 3 --since 2026-01-01T00:00:00Z --format jsonl | jq .title")]
+    Articles(ArticlesArgs),
+
+    /// Validate the configuration and print what was loaded.
+    #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml check-config")]
+    CheckConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// Poll only this feed (URL or id); repeatable.
+    #[arg(long, value_name = "URL|ID")]
+    pub feed: Vec<String>,
+    /// Poll every enabled feed, due or not.
+    #[arg(long, conflicts_with = "feed")]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Add a feed; it is due immediately.
+    #[command(after_help = "Example:\n  feedsieve feeds add https://example.com/rss --name Example --interval 900")]
+    Add {
+        /// Feed URL (http or https).
+        url: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Poll interval in seconds for this feed.
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        interval: Option<u64>,
+    },
+    /// List feeds with their state.
+    #[command(after_help = "Example:\n  feedsieve feeds list --format json | jq '.[] | select(.state != \"ok\")'")]
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Remove a feed together with its articles and fetch log.
+    #[command(after_help = "Example:\n  feedsieve feeds remove https://example.com/rss")]
+    Remove {
+        /// Feed URL or id.
+        #[arg(value_name = "URL|ID")]
+        feed: String,
+    },
+    /// Import feeds from an OPML file (nested outlines included).
+    #[command(after_help = "Example:\n  feedsieve feeds import subscriptions.opml")]
+    Import {
+        /// OPML file.
+        file: PathBuf,
+    },
+    /// Write all feeds as OPML 2.0 to standard output.
+    #[command(after_help = "Example:\n  feedsieve feeds export > feeds.opml")]
+    Export,
+}
+
+#[derive(Debug, Args)]
+pub struct ArticlesArgs {
+    /// Only this feed (URL or id).
+    #[arg(long, value_name = "URL|ID")]
+    pub feed: Option<String>,
+    /// Only articles published (or first seen, when undated) at or after this time.
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// At most this many articles.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum, default_value_t = ArticleFormat::Table)]
+    pub format: ArticleFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArticleFormat {
+    Table,
+    Json,
+    Jsonl,
+}

@@ -1,1 +1,161 @@
-fn main() {}
+//! The `feedsieve` binary: parse the command line, load the configuration,
+//! set up logging, dispatch, and turn errors into exit codes.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use feedsieve::cli::{Cli, Command, FeedsCommand};
+use feedsieve::config::{Config, LogFormat};
+use feedsieve::fetch::{Fetcher, HttpSettings};
+use feedsieve::pipeline::Pipeline;
+use feedsieve::scheduler::Policy;
+use feedsieve::store::Store;
+use feedsieve::{daemon, ops};
+use std::io::Write;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// sysexits.h `EX_CONFIG`: systemd and init scripts read it as "fix the config".
+const EXIT_CONFIG: u8 = 78;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("feedsieve: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Command::CheckConfig = cli.command {
+        print!("{}", config.describe());
+        println!("configuration ok");
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("feedsieve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "command failed");
+            eprintln!("feedsieve: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    // RUST_LOG, when set, wins over `log.level` for ad-hoc debugging.
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> Result<()> {
+    let store = Store::open(&config.database_path)
+        .await
+        .with_context(|| format!("opening database {}", config.database_path.display()))?;
+    let added = store
+        .merge_config_feeds(config.feeds.clone(), chrono::Utc::now())
+        .await
+        .context("merging feeds from the configuration")?;
+    if added > 0 {
+        tracing::info!(added, "feeds added from the configuration");
+    }
+    let result = run_command(command, &config, &store).await;
+    store.close().await;
+    result
+}
+
+async fn run_command(command: Command, config: &Config, store: &Store) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match command {
+        Command::Run => {
+            let pipeline = pipeline(config, store)?;
+            let cancel = CancellationToken::new();
+            tokio::spawn(stop_on_signal(cancel.clone()));
+            tracing::info!(database = %config.database_path.display(), "feedsieve running");
+            daemon::run(pipeline, config.scheduler.max_concurrent_fetches, cancel).await?;
+            tracing::info!("feedsieve stopped");
+        }
+        Command::Poll(args) => {
+            let pipeline = pipeline(config, store)?;
+            let cancel = CancellationToken::new();
+            tokio::spawn(stop_on_signal(cancel.clone()));
+            ops::poll::poll(&pipeline, &mut out, &args, config.scheduler.max_concurrent_fetches, &cancel).await?;
+        }
+        Command::Feeds(cmd) => match cmd {
+            FeedsCommand::Add { url, name, interval } => {
+                ops::feeds::add(store, &mut out, &url, name, interval).await?;
+            }
+            FeedsCommand::List { format } => ops::feeds::list(store, &mut out, format).await?,
+            FeedsCommand::Remove { feed } => ops::feeds::remove(store, &mut out, &feed).await?,
+            FeedsCommand::Import { file } => ops::feeds::import(store, &mut out, &file).await?,
+            FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
+        },
+        Command::Articles(args) => ops::articles::articles(store, &mut out, &args).await?,
+        Command::CheckConfig => unreachable!("handled before the store opens"),
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
+    let fetcher = Fetcher::new(HttpSettings {
+        user_agent: config.http.user_agent.clone(),
+        timeout: config.http.timeout,
+        connect_timeout: config.http.connect_timeout,
+        max_body_bytes: config.http.max_body_bytes,
+        max_redirects: config.http.max_redirects,
+        allow_private_networks: config.http.allow_private_networks,
+    })
+    .context("building the HTTP client")?;
+    Ok(Pipeline {
+        store: store.clone(),
+        fetcher,
+        policy: Policy {
+            default_interval: config.scheduler.default_interval,
+        },
+        max_future_skew: config.max_future_skew,
+    })
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+async fn stop_on_signal(token: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                token.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!(signal = "SIGTERM", "stop requested"),
+            _ = tokio::signal::ctrl_c() => tracing::info!(signal = "SIGINT", "stop requested"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    token.cancel();
+}

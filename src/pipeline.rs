@@ -1,1 +1,281 @@
-//! TODO
+//! The one place that runs the stages in order for one feed:
+//! fetch → parse → normalize → dedup → store, and turns what happened into
+//! a [`FeedReport`] and one fetch-log row.
+//!
+//! Parsing and normalization are CPU work, so they run on tokio's blocking
+//! pool; the store has its own thread. With several feeds in flight, both
+//! cores stay busy while the writer thread commits one feed at a time.
+
+use crate::dedup;
+use crate::fetch::{Fetch, FetchOutcome, Fetcher};
+use crate::model::{Article, FeedId, ParsedFeed};
+use crate::normalize::{self, NormalizeContext};
+use crate::parse;
+use crate::scheduler::{self, Policy};
+use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
+use chrono::Utc;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+/// Everything a poll needs besides the feed.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub store: Store,
+    pub fetcher: Fetcher,
+    pub policy: Policy,
+    pub max_future_skew: Duration,
+}
+
+/// What one poll of one feed did.
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    pub feed_id: FeedId,
+    pub feed_url: String,
+    pub status: Option<u16>,
+    /// Stable label, as in the fetch log.
+    pub outcome: String,
+    pub items: UpsertCounts,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl FeedReport {
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Totals over a pass of many feeds.
+#[derive(Debug, Clone, Default)]
+pub struct PassSummary {
+    pub feeds: u64,
+    pub fetched: u64,
+    pub not_modified: u64,
+    pub failed: u64,
+    pub items_new: u64,
+    pub items_updated: u64,
+    pub elapsed: Duration,
+}
+
+impl PassSummary {
+    fn add(&mut self, r: &FeedReport) {
+        self.feeds += 1;
+        if r.failed() {
+            self.failed += 1;
+        } else if r.outcome == "not_modified" || r.outcome == "unchanged" {
+            self.not_modified += 1;
+        } else {
+            self.fetched += 1;
+        }
+        self.items_new += r.items.new;
+        self.items_updated += r.items.updated;
+    }
+}
+
+/// The parsed, normalized and keyed content of a body.
+struct Ingested {
+    title: Option<String>,
+    site_url: Option<String>,
+    articles: Vec<Article>,
+}
+
+impl Pipeline {
+    /// Polls `feeds` with at most `concurrency` in flight, calling `on_done`
+    /// after each. Stops starting new polls once `cancel` fires; polls in
+    /// flight run to completion so every started transaction commits.
+    pub async fn poll_many(
+        &self,
+        feeds: Vec<FeedRecord>,
+        concurrency: usize,
+        cancel: &CancellationToken,
+        mut on_done: impl FnMut(&FeedReport),
+    ) -> Result<PassSummary, StoreError> {
+        let started = Instant::now();
+        let mut summary = PassSummary::default();
+        let mut results = futures_util::stream::iter(feeds)
+            .take_while(|_| std::future::ready(!cancel.is_cancelled()))
+            .map(|feed| self.poll_feed(feed))
+            .buffer_unordered(concurrency.max(1));
+        while let Some(report) = results.next().await {
+            let report = report?;
+            summary.add(&report);
+            on_done(&report);
+        }
+        summary.elapsed = started.elapsed();
+        Ok(summary)
+    }
+
+    /// Polls one feed and records the result. Only a store failure is an
+    /// `Err`; anything the feed or the network does is in the report.
+    pub async fn poll_feed(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {
+        let span = info_span!("poll", feed_id = feed.id.0, feed_url = %feed.url);
+        self.poll_feed_inner(feed).instrument(span).await
+    }
+
+    async fn poll_feed_inner(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let fetch = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        if let Some(target) = &fetch.permanent_redirect {
+            // Persisting the move waits for the scheduler issue (it must be
+            // seen on several polls first); until then it is only logged.
+            info!(redirect_to = %target, "feed redirects permanently");
+        }
+        let mut record = PollRecord {
+            feed_id: feed.id,
+            started_at,
+            finished_at: started_at,
+            url: feed.url.clone(),
+            status: fetch.status,
+            outcome: String::new(),
+            bytes: fetch.bytes,
+            duration_ms: 0,
+            error: None,
+            state: "ok",
+            next_check_at: started_at,
+            title: None,
+            site_url: None,
+            validators: None,
+            body_hash: None,
+            articles: Vec::new(),
+        };
+        self.apply_fetch(&feed, fetch, &mut record).await?;
+        let elapsed = clock.elapsed();
+        record.finished_at = Utc::now();
+        record.duration_ms = elapsed.as_millis() as u64;
+        record.next_check_at = scheduler::next_check(
+            record.finished_at,
+            feed.interval_secs.map(Duration::from_secs),
+            &self.policy,
+        );
+        let outcome = record.outcome.clone();
+        let error = record.error.clone();
+        let status = record.status;
+        let bytes = record.bytes;
+        let items = self.store.record_poll(record).await?;
+        let elapsed_ms = elapsed.as_millis() as u64;
+        match &error {
+            None => info!(
+                status,
+                outcome = %outcome,
+                bytes,
+                items_seen = items.seen,
+                items_new = items.new,
+                items_updated = items.updated,
+                elapsed_ms,
+                "feed polled"
+            ),
+            Some(e) => warn!(status, outcome = %outcome, bytes, elapsed_ms, error = %e, "feed poll failed"),
+        }
+        Ok(FeedReport {
+            feed_id: feed.id,
+            feed_url: feed.url,
+            status,
+            outcome,
+            items,
+            error,
+            elapsed,
+        })
+    }
+
+    /// Fills the record from the fetch: outcome, error, and for a new body
+    /// the parsed articles.
+    async fn apply_fetch(&self, feed: &FeedRecord, fetch: Fetch, record: &mut PollRecord) -> Result<(), StoreError> {
+        let final_url = fetch.final_url.clone();
+        let moved = fetch.permanent_redirect.is_some();
+        let body = match fetch.result {
+            Ok(FetchOutcome::NotModified) => {
+                record.outcome = "not_modified".to_string();
+                return Ok(());
+            }
+            Ok(FetchOutcome::Fetched(body)) => body,
+            Err(e) => {
+                record.outcome = e.kind().to_string();
+                record.error = Some(e.to_string());
+                record.state = if e.kind() == "gone" { "gone" } else { "failing" };
+                return Ok(());
+            }
+        };
+        let hash = body_hash(&body.bytes);
+        record.validators = Some(body.validators.clone());
+        // Servers that ignore conditional requests send the same bytes again;
+        // an identical body cannot hold anything new, so skip the parse.
+        if feed.body_hash.as_deref() == Some(hash.as_str()) {
+            record.outcome = "unchanged".to_string();
+            return Ok(());
+        }
+        let known = self.store.known_keys(feed.id).await?;
+        let skew = self.max_future_skew;
+        let content_type = body.content_type.clone();
+        let ingested = tokio::task::spawn_blocking(move || {
+            ingest(&body.bytes, content_type.as_deref(), &final_url, skew, &known)
+        })
+        .await;
+        match ingested {
+            Ok(Ok(ing)) => {
+                record.outcome = if moved { "redirected_permanently" } else { "fetched" }.to_string();
+                record.title = ing.title;
+                record.site_url = ing.site_url;
+                record.articles = ing.articles;
+                record.body_hash = Some(hash);
+            }
+            Ok(Err(e)) => {
+                record.outcome = "parse_error".to_string();
+                record.error = Some(e.to_string());
+                record.state = "failing";
+                // Validators of an unparseable body must not turn the next
+                // poll into a 304 that hides the problem.
+                record.validators = None;
+            }
+            Err(join) => {
+                error!(error = %join, "parser task panicked");
+                record.outcome = "parse_error".to_string();
+                record.error = Some(format!("parser crashed: {join}"));
+                record.state = "failing";
+                record.validators = None;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parse, normalize and key one body: the CPU part of a poll.
+fn ingest(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: &str,
+    max_future_skew: Duration,
+    known: &HashSet<String>,
+) -> Result<Ingested, parse::ParseError> {
+    let parsed: ParsedFeed = parse::parse_feed(bytes, content_type, doc_url)?;
+    let ctx = NormalizeContext {
+        feed_url: doc_url,
+        feed_language: parsed.language.as_deref(),
+        now: Utc::now(),
+        max_future_skew: chrono::Duration::from_std(max_future_skew).unwrap_or(chrono::Duration::zero()),
+    };
+    let mut articles: Vec<Article> = parsed
+        .entries
+        .iter()
+        .map(|e| normalize::normalize_entry(e, &ctx))
+        .collect();
+    dedup::assign_keys(&mut articles, known);
+    Ok(Ingested {
+        title: parsed
+            .title
+            .as_deref()
+            .map(normalize::text::plain_line)
+            .filter(|t| !t.is_empty()),
+        site_url: parsed.site_url,
+        articles,
+    })
+}
+
+fn body_hash(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+}

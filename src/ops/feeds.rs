@@ -1,0 +1,131 @@
+//! `feeds add|list|remove|import|export`.
+
+use super::opml::{self, OpmlFeed};
+use super::table::{truncate, write_table};
+use crate::cli::ListFormat;
+use crate::config::validate_feed_url;
+use crate::store::{FeedRecord, NewFeed, Store};
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// `feeds add`: prints the feed's id and whether it was new.
+pub async fn add(
+    store: &Store,
+    out: &mut dyn Write,
+    url: &str,
+    name: Option<String>,
+    interval_secs: Option<u64>,
+) -> Result<FeedRecord> {
+    let url = validate_feed_url(url).map_err(|e| anyhow::anyhow!("feed url: {e}"))?;
+    let feed = NewFeed {
+        url,
+        name,
+        interval: interval_secs.map(Duration::from_secs),
+        origin: "cli",
+    };
+    let (rec, created) = store.add_feed(feed, Utc::now()).await?;
+    if created {
+        writeln!(out, "added feed {} {}", rec.id, rec.url)?;
+    } else {
+        writeln!(out, "feed already present: {} {}", rec.id, rec.url)?;
+    }
+    Ok(rec)
+}
+
+/// `feeds list`.
+pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Result<()> {
+    let feeds = store.list_feeds().await?;
+    match format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &feeds)?;
+            writeln!(out)?;
+        }
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = feeds
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.id.to_string(),
+                        if f.enabled { f.state.clone() } else { "disabled".to_string() },
+                        f.consecutive_errors.to_string(),
+                        f.last_outcome.clone().unwrap_or_else(|| "-".to_string()),
+                        short_time(f.last_checked_at),
+                        short_time(Some(f.next_check_at)),
+                        f.articles.to_string(),
+                        truncate(f.name.as_deref().or(f.title.as_deref()).unwrap_or("-"), 32),
+                        f.url.clone(),
+                    ]
+                })
+                .collect();
+            write_table(
+                out,
+                &["id", "state", "errors", "last outcome", "last check", "next check", "articles", "name", "url"],
+                &rows,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn short_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// `feeds remove`.
+pub async fn remove(store: &Store, out: &mut dyn Write, selector: &str) -> Result<()> {
+    let feed = store.find_feed(selector).await?;
+    store.remove_feed(feed.id).await?;
+    writeln!(out, "removed feed {} {} and its {} articles", feed.id, feed.url, feed.articles)?;
+    Ok(())
+}
+
+/// `feeds import`: adds every outline with a feed URL; bad URLs are
+/// reported and skipped, the rest still imported.
+pub async fn import(store: &Store, out: &mut dyn Write, path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let entries = opml::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (mut added, mut present, mut invalid) = (0, 0, 0);
+    let now = Utc::now();
+    for entry in entries {
+        let url = match validate_feed_url(&entry.url) {
+            Ok(u) => u,
+            Err(e) => {
+                invalid += 1;
+                writeln!(out, "skipped {:?}: {e}", entry.url)?;
+                continue;
+            }
+        };
+        let feed = NewFeed {
+            url,
+            name: entry.title,
+            interval: None,
+            origin: "opml",
+        };
+        if store.add_feed(feed, now).await?.1 {
+            added += 1;
+        } else {
+            present += 1;
+        }
+    }
+    writeln!(out, "imported {added} feeds ({present} already present, {invalid} invalid)")?;
+    Ok(())
+}
+
+/// `feeds export`: OPML 2.0 of every feed.
+pub async fn export(store: &Store, out: &mut dyn Write) -> Result<()> {
+    let feeds: Vec<OpmlFeed> = store
+        .list_feeds()
+        .await?
+        .into_iter()
+        .map(|f| OpmlFeed {
+            title: f.name.or(f.title),
+            url: f.url,
+        })
+        .collect();
+    opml::write_opml(out, &feeds)?;
+    Ok(())
+}
