@@ -21,20 +21,20 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, String> {
     let mut feeds = Vec::new();
     loop {
         match reader.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == b"outline" => {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == "outline" => {
                 let mut url = None;
                 let mut title = None;
                 let mut text_attr = None;
                 for attr in e.attributes().flatten() {
                     let value = attr
-                        .decode_and_unescape_value(reader.decoder())
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map_err(|err| format!("bad attribute at byte {}: {err}", reader.buffer_position()))?
                         .trim()
                         .to_string();
-                    match attr.key.as_ref().to_ascii_lowercase().as_slice() {
-                        b"xmlurl" => url = Some(value),
-                        b"title" => title = Some(value),
-                        b"text" => text_attr = Some(value),
+                    match attr.key.as_ref().to_ascii_lowercase().as_str() {
+                        "xmlurl" => url = Some(value),
+                        "title" => title = Some(value),
+                        "text" => text_attr = Some(value),
                         _ => {}
                     }
                 }
