@@ -16,7 +16,13 @@ use std::path::PathBuf;
 pub struct Cli {
     /// Configuration file (TOML). Without it, built-in defaults and
     /// FEEDSIEVE__SECTION__KEY environment variables apply.
-    #[arg(long, short = 'c', global = true, env = "FEEDSIEVE_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "FEEDSIEVE_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -37,7 +43,9 @@ pub enum Command {
     ///
     /// Prints a one-line summary. Exits 0 when the pass ran, even if some
     /// feeds failed: failures are recorded on each feed and in the fetch log.
-    #[command(after_help = "Examples:\n  feedsieve poll --all\n  feedsieve poll --feed 3 --feed https://example.com/rss")]
+    #[command(
+        after_help = "Examples:\n  feedsieve poll --all\n  feedsieve poll --feed 3 --feed https://example.com/rss"
+    )]
     Poll(PollArgs),
 
     /// Manage the list of feeds.
@@ -50,7 +58,9 @@ pub enum Command {
     Articles(ArticlesArgs),
 
     /// Validate the configuration and print what was loaded.
-    #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml check-config")]
+    #[command(
+        after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml check-config"
+    )]
     CheckConfig,
 }
 
@@ -67,7 +77,9 @@ pub struct PollArgs {
 #[derive(Debug, Subcommand)]
 pub enum FeedsCommand {
     /// Add a feed; it is due immediately.
-    #[command(after_help = "Example:\n  feedsieve feeds add https://example.com/rss --name Example --interval 900")]
+    #[command(
+        after_help = "Example:\n  feedsieve feeds add https://example.com/rss --name Example --interval 900"
+    )]
     Add {
         /// Feed URL (http or https).
         url: String,
@@ -79,7 +91,9 @@ pub enum FeedsCommand {
         interval: Option<u64>,
     },
     /// List feeds with their state.
-    #[command(after_help = "Example:\n  feedsieve feeds list --format json | jq '.[] | select(.state != \"ok\")'")]
+    #[command(
+        after_help = "Example:\n  feedsieve feeds list --format json | jq '.[] | select(.state != \"ok\")'"
+    )]
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,

@@ -297,24 +297,68 @@ impl Config {
         use std::fmt::Write;
         let mut s = String::new();
         let source = self.source.as_ref().map(|p| p.display().to_string());
-        let _ = writeln!(s, "# loaded from {}", source.as_deref().unwrap_or("built-in defaults"));
-        let _ = writeln!(s, "database.path = {:?}", self.database_path.display().to_string());
+        let _ = writeln!(
+            s,
+            "# loaded from {}",
+            source.as_deref().unwrap_or("built-in defaults")
+        );
+        let _ = writeln!(
+            s,
+            "database.path = {:?}",
+            self.database_path.display().to_string()
+        );
         let h = &self.http;
         let _ = writeln!(s, "http.user_agent = {:?}", h.user_agent);
         let _ = writeln!(s, "http.timeout_secs = {}", h.timeout.as_secs());
-        let _ = writeln!(s, "http.connect_timeout_secs = {}", h.connect_timeout.as_secs());
+        let _ = writeln!(
+            s,
+            "http.connect_timeout_secs = {}",
+            h.connect_timeout.as_secs()
+        );
         let _ = writeln!(s, "http.max_body_bytes = {}", h.max_body_bytes);
         let _ = writeln!(s, "http.max_redirects = {}", h.max_redirects);
-        let _ = writeln!(s, "http.allow_private_networks = {}", h.allow_private_networks);
-        let _ = writeln!(s, "scheduler.default_interval_secs = {}", self.scheduler.default_interval.as_secs());
-        let _ = writeln!(s, "scheduler.max_concurrent_fetches = {}", self.scheduler.max_concurrent_fetches);
-        let _ = writeln!(s, "normalize.max_future_skew_secs = {}", self.max_future_skew.as_secs());
-        let _ = writeln!(s, "log.format = {:?}", format!("{:?}", self.log_format).to_lowercase());
+        let _ = writeln!(
+            s,
+            "http.allow_private_networks = {}",
+            h.allow_private_networks
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.default_interval_secs = {}",
+            self.scheduler.default_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.max_concurrent_fetches = {}",
+            self.scheduler.max_concurrent_fetches
+        );
+        let _ = writeln!(
+            s,
+            "normalize.max_future_skew_secs = {}",
+            self.max_future_skew.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "log.format = {:?}",
+            format!("{:?}", self.log_format).to_lowercase()
+        );
         let _ = writeln!(s, "log.level = {:?}", self.log_level);
         let _ = writeln!(s, "feeds = {} configured", self.feeds.len());
         for f in &self.feeds {
-            let interval = f.interval.map(|d| format!(" every {}s", d.as_secs())).unwrap_or_default();
-            let _ = writeln!(s, "  {}{}{}", f.url, f.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default(), interval);
+            let interval = f
+                .interval
+                .map(|d| format!(" every {}s", d.as_secs()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {}{}{}",
+                f.url,
+                f.name
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                interval
+            );
         }
         s
     }

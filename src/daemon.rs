@@ -26,14 +26,21 @@ const TICK_BATCH: usize = 1000;
 
 /// Runs until `cancel` fires, then returns once in-flight work is done or
 /// the grace period is over.
-pub async fn run(pipeline: Pipeline, concurrency: usize, cancel: CancellationToken) -> Result<(), StoreError> {
+pub async fn run(
+    pipeline: Pipeline,
+    concurrency: usize,
+    cancel: CancellationToken,
+) -> Result<(), StoreError> {
     let work = run_loop(&pipeline, concurrency, &cancel);
     tokio::pin!(work);
     tokio::select! {
         res = &mut work => return res,
         _ = cancel.cancelled() => {}
     }
-    info!(grace_secs = SHUTDOWN_GRACE.as_secs(), "stopping: waiting for polls in flight");
+    info!(
+        grace_secs = SHUTDOWN_GRACE.as_secs(),
+        "stopping: waiting for polls in flight"
+    );
     match tokio::time::timeout(SHUTDOWN_GRACE, work).await {
         Ok(res) => res,
         Err(_) => {
@@ -43,7 +50,11 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, cancel: CancellationTok
     }
 }
 
-async fn run_loop(pipeline: &Pipeline, concurrency: usize, cancel: &CancellationToken) -> Result<(), StoreError> {
+async fn run_loop(
+    pipeline: &Pipeline,
+    concurrency: usize,
+    cancel: &CancellationToken,
+) -> Result<(), StoreError> {
     while !cancel.is_cancelled() {
         let due = pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await?;
         if !due.is_empty() {
@@ -61,7 +72,10 @@ async fn run_loop(pipeline: &Pipeline, concurrency: usize, cancel: &Cancellation
             continue;
         }
         let sleep = match pipeline.store.next_due_at().await? {
-            Some(t) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(MAX_IDLE),
+            Some(t) => (t - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_IDLE),
             None => MAX_IDLE,
         };
         tokio::select! {

@@ -97,8 +97,7 @@ fn body_digest(a: &Article) -> String {
             .unwrap_or("")
             .as_bytes(),
     );
-    let d = h.finalize();
-    d[..10].iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex(&h.finalize()[..10])
 }
 
 #[cfg(test)]

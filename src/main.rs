@@ -33,7 +33,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("feedsieve: cannot start the async runtime: {e}");
@@ -59,8 +62,14 @@ fn init_logging(config: &Config) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
-        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
     }
 }
 
@@ -96,10 +105,21 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             let pipeline = pipeline(config, store)?;
             let cancel = CancellationToken::new();
             tokio::spawn(stop_on_signal(cancel.clone()));
-            ops::poll::poll(&pipeline, &mut out, &args, config.scheduler.max_concurrent_fetches, &cancel).await?;
+            ops::poll::poll(
+                &pipeline,
+                &mut out,
+                &args,
+                config.scheduler.max_concurrent_fetches,
+                &cancel,
+            )
+            .await?;
         }
         Command::Feeds(cmd) => match cmd {
-            FeedsCommand::Add { url, name, interval } => {
+            FeedsCommand::Add {
+                url,
+                name,
+                interval,
+            } => {
                 ops::feeds::add(store, &mut out, &url, name, interval).await?;
             }
             FeedsCommand::List { format } => ops::feeds::list(store, &mut out, format).await?,

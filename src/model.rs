@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// Row id of a feed in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct FeedId(pub i64);
 
 impl fmt::Display for FeedId {
@@ -124,4 +126,15 @@ pub struct Article {
     /// Hex digest over the fields a reader sees (not the dates): a change
     /// here means the item was edited.
     pub content_hash: String,
+}
+
+/// Lowercase hex of `bytes`: digests are stored and compared as text.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
 }

@@ -77,10 +77,12 @@ impl PassSummary {
 }
 
 /// The parsed, normalized and keyed content of a body.
-struct Ingested {
-    title: Option<String>,
-    site_url: Option<String>,
-    articles: Vec<Article>,
+#[derive(Debug)]
+pub struct Ingested {
+    /// Channel title as plain text.
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub articles: Vec<Article>,
 }
 
 impl Pipeline {
@@ -169,7 +171,9 @@ impl Pipeline {
                 elapsed_ms,
                 "feed polled"
             ),
-            Some(e) => warn!(status, outcome = %outcome, bytes, elapsed_ms, error = %e, "feed poll failed"),
+            Some(e) => {
+                warn!(status, outcome = %outcome, bytes, elapsed_ms, error = %e, "feed poll failed")
+            }
         }
         Ok(FeedReport {
             feed_id: feed.id,
@@ -184,7 +188,12 @@ impl Pipeline {
 
     /// Fills the record from the fetch: outcome, error, and for a new body
     /// the parsed articles.
-    async fn apply_fetch(&self, feed: &FeedRecord, fetch: Fetch, record: &mut PollRecord) -> Result<(), StoreError> {
+    async fn apply_fetch(
+        &self,
+        feed: &FeedRecord,
+        fetch: Fetch,
+        record: &mut PollRecord,
+    ) -> Result<(), StoreError> {
         let final_url = fetch.final_url.clone();
         let moved = fetch.permanent_redirect.is_some();
         let body = match fetch.result {
@@ -196,7 +205,11 @@ impl Pipeline {
             Err(e) => {
                 record.outcome = e.kind().to_string();
                 record.error = Some(e.to_string());
-                record.state = if e.kind() == "gone" { "gone" } else { "failing" };
+                record.state = if e.kind() == "gone" {
+                    "gone"
+                } else {
+                    "failing"
+                };
                 return Ok(());
             }
         };
@@ -212,12 +225,24 @@ impl Pipeline {
         let skew = self.max_future_skew;
         let content_type = body.content_type.clone();
         let ingested = tokio::task::spawn_blocking(move || {
-            ingest(&body.bytes, content_type.as_deref(), &final_url, skew, &known)
+            ingest(
+                &body.bytes,
+                content_type.as_deref(),
+                &final_url,
+                Utc::now(),
+                skew,
+                &known,
+            )
         })
         .await;
         match ingested {
             Ok(Ok(ing)) => {
-                record.outcome = if moved { "redirected_permanently" } else { "fetched" }.to_string();
+                record.outcome = if moved {
+                    "redirected_permanently"
+                } else {
+                    "fetched"
+                }
+                .to_string();
                 record.title = ing.title;
                 record.site_url = ing.site_url;
                 record.articles = ing.articles;
@@ -243,11 +268,13 @@ impl Pipeline {
     }
 }
 
-/// Parse, normalize and key one body: the CPU part of a poll.
-fn ingest(
+/// Parse, normalize and key one body: the CPU part of a poll, public so
+/// the benchmark measures exactly what the daemon runs.
+pub fn ingest(
     bytes: &[u8],
     content_type: Option<&str>,
     doc_url: &str,
+    now: chrono::DateTime<Utc>,
     max_future_skew: Duration,
     known: &HashSet<String>,
 ) -> Result<Ingested, parse::ParseError> {
@@ -255,8 +282,9 @@ fn ingest(
     let ctx = NormalizeContext {
         feed_url: doc_url,
         feed_language: parsed.language.as_deref(),
-        now: Utc::now(),
-        max_future_skew: chrono::Duration::from_std(max_future_skew).unwrap_or(chrono::Duration::zero()),
+        now,
+        max_future_skew: chrono::Duration::from_std(max_future_skew)
+            .unwrap_or(chrono::Duration::zero()),
     };
     let mut articles: Vec<Article> = parsed
         .entries
@@ -276,6 +304,5 @@ fn ingest(
 }
 
 fn body_hash(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex(&Sha256::digest(bytes)[..16])
 }

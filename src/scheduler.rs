@@ -15,7 +15,11 @@ pub struct Policy {
 }
 
 /// When a feed polled at `now` is due again.
-pub fn next_check(now: DateTime<Utc>, feed_interval: Option<Duration>, policy: &Policy) -> DateTime<Utc> {
+pub fn next_check(
+    now: DateTime<Utc>,
+    feed_interval: Option<Duration>,
+    policy: &Policy,
+) -> DateTime<Utc> {
     let interval = feed_interval.unwrap_or(policy.default_interval);
     let interval = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
     now + interval
@@ -34,7 +38,10 @@ mod tests {
         };
         let cases = [
             (None, now + chrono::Duration::minutes(30)),
-            (Some(Duration::from_secs(60)), now + chrono::Duration::minutes(1)),
+            (
+                Some(Duration::from_secs(60)),
+                now + chrono::Duration::minutes(1),
+            ),
         ];
         for (interval, want) in cases {
             assert_eq!(next_check(now, interval, &policy), want);

@@ -49,16 +49,8 @@ pub(crate) fn content_hash(article: &Article) -> String {
         12,
         article.enclosures.iter().map(|e| e.url.as_str()),
     );
-    let digest = h.finalize();
-    let mut hex = String::with_capacity(KEPT_BYTES * 2);
-    for byte in &digest[..KEPT_BYTES] {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    hex
+    crate::model::hex(&h.finalize()[..KEPT_BYTES])
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn put_str(h: &mut Sha256, s: &str) {
     h.update((s.len() as u64).to_le_bytes());

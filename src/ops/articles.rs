@@ -17,12 +17,22 @@ pub async fn articles(store: &Store, out: &mut dyn Write, args: &ArticlesArgs) -
     let since = match &args.since {
         Some(s) => Some(
             DateTime::parse_from_rfc3339(s)
-                .with_context(|| format!("--since: expected an RFC 3339 time like 2026-01-31T00:00:00Z, got {s:?}"))?
+                .with_context(|| {
+                    format!(
+                        "--since: expected an RFC 3339 time like 2026-01-31T00:00:00Z, got {s:?}"
+                    )
+                })?
                 .with_timezone(&Utc),
         ),
         None => None,
     };
-    let rows = store.articles(ArticleFilter { feed, since, limit: args.limit }).await?;
+    let rows = store
+        .articles(ArticleFilter {
+            feed,
+            since,
+            limit: args.limit,
+        })
+        .await?;
     match args.format {
         ArticleFormat::Jsonl => {
             for a in &rows {

@@ -49,7 +49,11 @@ pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Res
                 .map(|f| {
                     vec![
                         f.id.to_string(),
-                        if f.enabled { f.state.clone() } else { "disabled".to_string() },
+                        if f.enabled {
+                            f.state.clone()
+                        } else {
+                            "disabled".to_string()
+                        },
                         f.consecutive_errors.to_string(),
                         f.last_outcome.clone().unwrap_or_else(|| "-".to_string()),
                         short_time(f.last_checked_at),
@@ -62,7 +66,17 @@ pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Res
                 .collect();
             write_table(
                 out,
-                &["id", "state", "errors", "last outcome", "last check", "next check", "articles", "name", "url"],
+                &[
+                    "id",
+                    "state",
+                    "errors",
+                    "last outcome",
+                    "last check",
+                    "next check",
+                    "articles",
+                    "name",
+                    "url",
+                ],
                 &rows,
             )?;
         }
@@ -79,15 +93,21 @@ fn short_time(t: Option<DateTime<Utc>>) -> String {
 pub async fn remove(store: &Store, out: &mut dyn Write, selector: &str) -> Result<()> {
     let feed = store.find_feed(selector).await?;
     store.remove_feed(feed.id).await?;
-    writeln!(out, "removed feed {} {} and its {} articles", feed.id, feed.url, feed.articles)?;
+    writeln!(
+        out,
+        "removed feed {} {} and its {} articles",
+        feed.id, feed.url, feed.articles
+    )?;
     Ok(())
 }
 
 /// `feeds import`: adds every outline with a feed URL; bad URLs are
 /// reported and skipped, the rest still imported.
 pub async fn import(store: &Store, out: &mut dyn Write, path: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let entries = opml::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let entries =
+        opml::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (mut added, mut present, mut invalid) = (0, 0, 0);
     let now = Utc::now();
     for entry in entries {
@@ -111,7 +131,10 @@ pub async fn import(store: &Store, out: &mut dyn Write, path: &Path) -> Result<(
             present += 1;
         }
     }
-    writeln!(out, "imported {added} feeds ({present} already present, {invalid} invalid)")?;
+    writeln!(
+        out,
+        "imported {added} feeds ({present} already present, {invalid} invalid)"
+    )?;
     Ok(())
 }
 

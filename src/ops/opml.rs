@@ -28,7 +28,9 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, String> {
                 for attr in e.attributes().flatten() {
                     let value = attr
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| format!("bad attribute at byte {}: {err}", reader.buffer_position()))?
+                        .map_err(|err| {
+                            format!("bad attribute at byte {}: {err}", reader.buffer_position())
+                        })?
                         .trim()
                         .to_string();
                     match attr.key.as_ref().to_ascii_lowercase().as_str() {
@@ -47,7 +49,12 @@ pub fn parse_opml(text: &str) -> Result<Vec<OpmlFeed>, String> {
             }
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => return Err(format!("not valid OPML at byte {}: {e}", reader.buffer_position())),
+            Err(e) => {
+                return Err(format!(
+                    "not valid OPML at byte {}: {e}",
+                    reader.buffer_position()
+                ));
+            }
         }
     }
     Ok(feeds)
@@ -58,7 +65,9 @@ pub fn write_opml(out: &mut dyn Write, feeds: &[OpmlFeed]) -> std::io::Result<()
     let mut w = Writer::new_with_indent(out, b' ', 2);
     let io = |e: quick_xml::Error| std::io::Error::other(e.to_string());
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.write_event(Event::Start(BytesStart::new("opml").with_attributes([("version", "2.0")])))?;
+    w.write_event(Event::Start(
+        BytesStart::new("opml").with_attributes([("version", "2.0")]),
+    ))?;
     w.write_event(Event::Start(BytesStart::new("head")))?;
     w.create_element("title")
         .write_text_content(BytesText::new("feedsieve subscriptions"))
@@ -95,15 +104,24 @@ mod tests {
         assert_eq!(
             feeds,
             vec![
-                OpmlFeed { url: "https://a.example/rss".into(), title: Some("A & B".into()) },
-                OpmlFeed { url: "https://c.example/feed".into(), title: Some("C".into()) },
+                OpmlFeed {
+                    url: "https://a.example/rss".into(),
+                    title: Some("A & B".into())
+                },
+                OpmlFeed {
+                    url: "https://c.example/feed".into(),
+                    title: Some("C".into())
+                },
             ]
         );
     }
 
     #[test]
     fn export_round_trips() {
-        let feeds = vec![OpmlFeed { url: "https://a.example/rss?x=1&y=2".into(), title: Some("A <b>".into()) }];
+        let feeds = vec![OpmlFeed {
+            url: "https://a.example/rss?x=1&y=2".into(),
+            title: Some("A <b>".into()),
+        }];
         let mut out = Vec::new();
         write_opml(&mut out, &feeds).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -31,7 +31,8 @@ pub async fn poll(
         store.due_feeds(Utc::now(), usize::MAX).await?
     };
     let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(feeds.len() as u64), ProgressDrawTarget::stderr());
+        let bar =
+            ProgressBar::with_draw_target(Some(feeds.len() as u64), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} feeds {elapsed} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -62,9 +63,15 @@ pub async fn poll(
 }
 
 fn report_line(r: &FeedReport) -> String {
-    let status = r.status.map(|s| s.to_string()).unwrap_or_else(|| "-".to_string());
+    let status = r
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "-".to_string());
     match &r.error {
-        Some(e) => format!("feed {} {} {} {}: {e}", r.feed_id, status, r.outcome, r.feed_url),
+        Some(e) => format!(
+            "feed {} {} {} {}: {e}",
+            r.feed_id, status, r.outcome, r.feed_url
+        ),
         None => format!(
             "feed {} {} {} {} new={} updated={}",
             r.feed_id, status, r.outcome, r.feed_url, r.items.new, r.items.updated

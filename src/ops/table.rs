@@ -5,25 +5,30 @@ use std::io::Write;
 /// Writes rows under a header, each column padded to its widest cell.
 /// The last column is never padded, so long URLs or titles do not push
 /// trailing spaces.
-pub fn write_table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+pub fn write_table(
+    out: &mut dyn Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
-        let cells: Vec<&str> = cells.collect();
-        let last = cells.len().saturating_sub(1);
-        for (i, cell) in cells.iter().enumerate() {
-            if i == last {
-                write!(out, "{cell}")?;
-            } else {
-                write!(out, "{cell:<width$}  ", width = widths[i])?;
+    let line =
+        |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> std::io::Result<()> {
+            let cells: Vec<&str> = cells.collect();
+            let last = cells.len().saturating_sub(1);
+            for (i, cell) in cells.iter().enumerate() {
+                if i == last {
+                    write!(out, "{cell}")?;
+                } else {
+                    write!(out, "{cell:<width$}  ", width = widths[i])?;
+                }
             }
-        }
-        writeln!(out)
-    };
+            writeln!(out)
+        };
     line(out, &mut header.iter().copied())?;
     for row in rows {
         line(out, &mut row.iter().map(String::as_str))?;
@@ -49,9 +54,19 @@ mod tests {
     #[test]
     fn columns_align() {
         let mut out = Vec::new();
-        write_table(&mut out, &["id", "url"], &[vec!["1".into(), "https://a".into()], vec!["22".into(), "b".into()]])
-            .unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "id  url\n1   https://a\n22  b\n");
+        write_table(
+            &mut out,
+            &["id", "url"],
+            &[
+                vec!["1".into(), "https://a".into()],
+                vec!["22".into(), "b".into()],
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "id  url\n1   https://a\n22  b\n"
+        );
     }
 
     #[test]

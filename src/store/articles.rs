@@ -94,7 +94,7 @@ fn json_list(v: &[String]) -> String {
 
 /// An article as read back, with its feed's URL. Field names are the
 /// stable keys of `articles --format json/jsonl`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StoredArticle {
     pub id: i64,
     pub feed_id: i64,
@@ -123,7 +123,7 @@ pub struct StoredArticle {
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
     pub feed: Option<FeedId>,
-    /// Articles published (or, without a date, first seen) at or after this.
+    /// Articles published (else updated, else first seen) at or after this.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
 }
@@ -171,7 +171,7 @@ impl Store {
         .await
     }
 
-    /// Articles newest first (by publication time, else first-seen time).
+    /// Articles newest first (by publication time, else update time, else first-seen time).
     pub async fn articles(&self, filter: ArticleFilter) -> Result<Vec<StoredArticle>, StoreError> {
         self.call(move |c| {
             let mut st = c.prepare(
@@ -181,8 +181,8 @@ impl Store {
                     a.enclosures, a.content_hash
                  FROM articles a JOIN feeds f ON f.id = a.feed_id
                  WHERE (?1 IS NULL OR a.feed_id = ?1)
-                   AND (?2 IS NULL OR COALESCE(a.published, a.first_seen) >= ?2)
-                 ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC
+                   AND (?2 IS NULL OR COALESCE(a.published, a.updated, a.first_seen) >= ?2)
+                 ORDER BY COALESCE(a.published, a.updated, a.first_seen) DESC, a.id DESC
                  LIMIT ?3",
             )?;
             let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
