@@ -1,0 +1,161 @@
+//! The `run` lifecycle: the daemon polls its feeds on start, stops on
+//! SIGTERM within a bounded time with exit code 0, and leaves a sound
+//! database behind, even when a fetch is in flight at the signal.
+
+use crate::app::{App, Settings};
+use crate::process::wait_for;
+use crate::server::{self, TestServer};
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the daemon may take to exit after SIGTERM.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Starts `feedsieve run` with output into files in the app's temp dir.
+fn start_daemon(app: &App) -> Child {
+    let log = |name: &str| File::create(app.dir().join(name)).expect("log file");
+    app.command(&["run"])
+        .stdin(Stdio::null())
+        .stdout(log("run.stdout"))
+        .stderr(log("run.stderr"))
+        .spawn()
+        .expect("start feedsieve run")
+}
+
+/// Rows of `sql` (a COUNT query) once the database and table exist.
+fn count(db: &Path, sql: &str) -> Option<i64> {
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    conn.query_row(sql, [], |r| r.get(0)).ok()
+}
+
+fn sigterm(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+}
+
+/// Waits up to [`STOP_DEADLINE`] for the child; kills it and fails if it hangs.
+fn wait_exit(child: &mut Child, app: &App) -> (ExitStatus, Duration) {
+    let started = Instant::now();
+    let status = wait_for(STOP_DEADLINE, || child.try_wait().expect("wait for daemon"));
+    match status {
+        Some(s) => (s, started.elapsed()),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "daemon still running {STOP_DEADLINE:?} after SIGTERM\n{}",
+                logs(app)
+            );
+        }
+    }
+}
+
+fn logs(app: &App) -> String {
+    let read = |n: &str| std::fs::read_to_string(app.dir().join(n)).unwrap_or_default();
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        read("run.stdout"),
+        read("run.stderr")
+    )
+}
+
+fn integrity(db: &Path) -> String {
+    Connection::open(db)
+        .expect("open database")
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check")
+}
+
+#[test]
+fn run_ingests_then_stops_cleanly_on_sigterm() {
+    let server = TestServer::start();
+    let urls = [
+        server.url("/fixtures/rss2.xml"),
+        server.url("/fixtures/feed.json"),
+    ];
+    let app = App::new(&urls);
+    let mut child = start_daemon(&app);
+    let db = app.db_path();
+    let stored = wait_for(Duration::from_secs(30), || {
+        count(&db, "SELECT COUNT(*) FROM articles").filter(|&n| n >= 7)
+    });
+    if stored.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "articles never appeared while `run` was running\n{}",
+            logs(&app)
+        );
+    }
+    sigterm(&child);
+    let (status, took) = wait_exit(&mut child, &app);
+    assert!(
+        status.success(),
+        "exit status {status} after SIGTERM\n{}",
+        logs(&app)
+    );
+    eprintln!("daemon stopped {took:?} after SIGTERM");
+    assert_eq!(integrity(&db), "ok");
+    assert_eq!(app.count("articles"), 7);
+    assert_eq!(
+        app.count("fetch_log"),
+        2,
+        "each feed polled once: its interval has not passed"
+    );
+    assert!(
+        app.feeds()
+            .iter()
+            .all(|f| f.last_outcome.as_deref() == Some("fetched"))
+    );
+}
+
+#[test]
+fn sigterm_during_a_slow_fetch_still_exits_in_time() {
+    let server = TestServer::start();
+    let urls = [server.url("/fixtures/atom.xml"), server.url(server::SLOW)];
+    let settings = Settings {
+        timeout_secs: 3,
+        ..Settings::default()
+    };
+    let app = App::with_settings(&settings, &urls);
+    let mut child = start_daemon(&app);
+    let db = app.db_path();
+    // The slow feed is in flight once the other one has been recorded and
+    // the server has seen the slow request.
+    let started = wait_for(Duration::from_secs(30), || {
+        let atom_done = count(&db, "SELECT COUNT(*) FROM fetch_log").is_some_and(|n| n >= 1);
+        (atom_done && server.stats(server::SLOW).requests == 1).then_some(())
+    });
+    if started.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the slow fetch never started\n{}", logs(&app));
+    }
+    sigterm(&child);
+    let (status, took) = wait_exit(&mut child, &app);
+    assert!(
+        status.success(),
+        "exit status {status} after SIGTERM\n{}",
+        logs(&app)
+    );
+    eprintln!("daemon with a fetch in flight stopped {took:?} after SIGTERM");
+    assert_eq!(integrity(&db), "ok");
+    assert_eq!(
+        app.count("articles"),
+        2,
+        "the finished feed's articles are committed"
+    );
+    let slow = app.fetch_log(&urls[1]);
+    let outcomes: Vec<&str> = slow.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["timeout"],
+        "the in-flight poll finishes and is recorded, no new one starts"
+    );
+}
