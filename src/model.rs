@@ -9,9 +9,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Row id of a feed in the store.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct FeedId(pub i64);
 
 impl fmt::Display for FeedId {

@@ -54,6 +54,7 @@ impl FeedReport {
 pub struct PassSummary {
     pub feeds: u64,
     pub fetched: u64,
+    /// 304s, and 200s whose body was byte-identical to the last one.
     pub not_modified: u64,
     pub failed: u64,
     pub items_new: u64,

@@ -98,6 +98,14 @@ pub async fn remove(store: &Store, out: &mut dyn Write, selector: &str) -> Resul
         "removed feed {} {} and its {} articles",
         feed.id, feed.url, feed.articles
     )?;
+    if feed.origin == "config" {
+        // Config feeds are merged in at every start; without this note the
+        // feed would silently reappear.
+        writeln!(
+            out,
+            "note: this feed is listed in the configuration file and will be added again at the next start unless you remove it there"
+        )?;
+    }
     Ok(())
 }
 

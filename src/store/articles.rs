@@ -94,7 +94,7 @@ fn json_list(v: &[String]) -> String {
 
 /// An article as read back, with its feed's URL. Field names are the
 /// stable keys of `articles --format json/jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredArticle {
     pub id: i64,
     pub feed_id: i64,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// A feed as stored, with its schedule and error state.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedRecord {
     pub id: FeedId,
     pub url: String,
@@ -21,9 +21,9 @@ pub struct FeedRecord {
     /// Where the feed came from: `config`, `cli` or `opml`.
     pub origin: String,
     pub enabled: bool,
-    #[serde(skip, default)]
+    #[serde(skip)]
     pub validators: Validators,
-    #[serde(skip, default)]
+    #[serde(skip)]
     pub body_hash: Option<String>,
     pub state: String,
     pub next_check_at: DateTime<Utc>,
