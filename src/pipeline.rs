@@ -304,6 +304,8 @@ pub fn ingest(
     })
 }
 
-fn body_hash(bytes: &[u8]) -> String {
+/// Digest of a whole response body, compared between polls to spot servers
+/// that resend identical bytes.
+pub fn body_hash(bytes: &[u8]) -> String {
     crate::model::hex(&Sha256::digest(bytes)[..16])
 }

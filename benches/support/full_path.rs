@@ -1,0 +1,225 @@
+//! The CPU path of one poll (`pipeline::ingest`, exactly what the daemon
+//! runs), and the bench stages that add the store:
+//! (d) the full path on all cores, (d') the same with ingests capped, and
+//! (e) `record_poll` alone.
+
+use super::corpus::FeedDoc;
+use chrono::Utc;
+use feedsieve::model::Validators;
+use feedsieve::normalize::NormalizeContext;
+use feedsieve::pipeline::{self, body_hash};
+use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
+use futures_util::StreamExt;
+use std::collections::HashSet;
+use std::error::Error;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Feeds in flight in (d): the default `scheduler.max_concurrent_fetches`.
+pub const IN_FLIGHT: usize = 16;
+/// `normalize.max_future_skew_secs` default.
+const MAX_FUTURE_SKEW: Duration = Duration::from_secs(600);
+/// Feeds whose articles (e) holds in memory at once.
+const STORE_CHUNK: usize = 50;
+
+pub type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
+
+/// The context `pipeline::ingest` builds, with the default future skew.
+pub fn context<'a>(feed_url: &'a str, feed_language: Option<&'a str>) -> NormalizeContext<'a> {
+    NormalizeContext {
+        feed_url,
+        feed_language,
+        now: Utc::now(),
+        max_future_skew: chrono::Duration::from_std(MAX_FUTURE_SKEW)
+            .unwrap_or(chrono::Duration::zero()),
+    }
+}
+
+/// The daemon's own CPU path, with the default future skew.
+fn ingest(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: &str,
+    known: &HashSet<String>,
+) -> Result<pipeline::Ingested, feedsieve::parse::ParseError> {
+    pipeline::ingest(
+        bytes,
+        content_type,
+        doc_url,
+        Utc::now(),
+        MAX_FUTURE_SKEW,
+        known,
+    )
+}
+
+async fn open_with_feeds(dir: &Path, urls: &[String]) -> BenchResult<(Store, Vec<FeedRecord>)> {
+    let store = Store::open(&dir.join("bench.db")).await?;
+    let now = Utc::now();
+    let mut feeds = Vec::with_capacity(urls.len());
+    for url in urls {
+        let new = NewFeed {
+            url: url.clone(),
+            name: None,
+            interval: None,
+            origin: "cli",
+        };
+        feeds.push(store.add_feed(new, now).await?.0);
+    }
+    Ok((store, feeds))
+}
+
+/// What (d) measured.
+pub struct FullPath {
+    pub secs: f64,
+    pub add_secs: f64,
+    pub stored: usize,
+    pub db_rows: usize,
+    pub ingest_wall: f64,
+    pub record_wait: f64,
+}
+
+/// What one feed's poll in (d) did.
+struct FeedTimes {
+    counts: UpsertCounts,
+    ingest: Duration,
+    record: Duration,
+}
+
+/// (d), with at most `ingest_limit` ingests running at once when given (the
+/// pipeline itself has no such limit: every feed in flight may parse).
+pub async fn full_path(
+    docs: Arc<Vec<FeedDoc>>,
+    urls: Arc<Vec<String>>,
+    ingest_limit: Option<usize>,
+) -> BenchResult<FullPath> {
+    let dir = tempfile::tempdir()?;
+    let t = Instant::now();
+    let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
+    let add_secs = t.elapsed().as_secs_f64();
+    let limit = ingest_limit.map(|n| Arc::new(Semaphore::new(n)));
+    let t = Instant::now();
+    let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())
+        .map(|(n, feed)| poll_one(&store, docs.clone(), n, feed, limit.clone()))
+        .buffer_unordered(IN_FLIGHT);
+    let (mut stored, mut ingest_wall, mut record_wait) = (0, 0.0, 0.0);
+    while let Some(done) = polls.next().await {
+        let done = done?;
+        stored += done.counts.new as usize;
+        ingest_wall += done.ingest.as_secs_f64();
+        record_wait += done.record.as_secs_f64();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    drop(polls);
+    store.close().await;
+    let conn = rusqlite::Connection::open(dir.path().join("bench.db"))?;
+    let db_rows: i64 = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
+    Ok(FullPath {
+        secs,
+        add_secs,
+        stored,
+        db_rows: db_rows as usize,
+        ingest_wall,
+        record_wait,
+    })
+}
+
+/// One feed as `Pipeline::poll_feed` handles a fresh body, minus the HTTP.
+async fn poll_one(
+    store: &Store,
+    docs: Arc<Vec<FeedDoc>>,
+    n: usize,
+    feed: FeedRecord,
+    limit: Option<Arc<Semaphore>>,
+) -> BenchResult<FeedTimes> {
+    let started_at = Utc::now();
+    let hash = body_hash(&docs[n].body);
+    let known = store.known_keys(feed.id).await?;
+    let url = feed.url.clone();
+    let docs_for_task = docs.clone();
+    let permit = match limit {
+        Some(limit) => Some(limit.acquire_owned().await?),
+        None => None,
+    };
+    let (ingested, ingest) = tokio::task::spawn_blocking(move || {
+        let t = Instant::now();
+        let doc = &docs_for_task[n];
+        let r = ingest(&doc.body, Some(doc.content_type), &url, &known);
+        (r, t.elapsed())
+    })
+    .await?;
+    drop(permit);
+    let ing = ingested?;
+    let mut record = poll_record(&feed, started_at, docs[n].body.len());
+    record.title = ing.title;
+    record.site_url = ing.site_url;
+    record.articles = ing.articles;
+    record.body_hash = Some(hash);
+    let t = Instant::now();
+    let counts = store.record_poll(record).await?;
+    Ok(FeedTimes {
+        counts,
+        ingest,
+        record: t.elapsed(),
+    })
+}
+
+/// A successful 200 poll's record with no articles yet, as `pipeline.rs` fills it.
+fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usize) -> PollRecord {
+    let finished_at = Utc::now();
+    PollRecord {
+        feed_id: feed.id,
+        started_at,
+        finished_at,
+        url: feed.url.clone(),
+        status: Some(200),
+        outcome: "fetched".to_string(),
+        bytes: bytes as u64,
+        duration_ms: (finished_at - started_at).num_milliseconds().max(0) as u64,
+        error: None,
+        state: "ok",
+        next_check_at: finished_at + chrono::Duration::minutes(30),
+        title: None,
+        site_url: None,
+        validators: Some(Validators {
+            etag: Some(format!("\"{}\"", feed.id)),
+            last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".to_string()),
+        }),
+        body_hash: None,
+        articles: Vec::new(),
+    }
+}
+
+/// (e): items stored and seconds spent in `record_poll` for every feed,
+/// articles prepared untimed `STORE_CHUNK` feeds at a time so memory stays
+/// bounded.
+pub async fn store_only(
+    docs: Arc<Vec<FeedDoc>>,
+    urls: Arc<Vec<String>>,
+) -> BenchResult<(usize, f64)> {
+    let dir = tempfile::tempdir()?;
+    let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
+    let known = HashSet::new();
+    let (mut stored, mut secs) = (0, 0.0);
+    for (chunk_no, chunk) in feeds.chunks(STORE_CHUNK).enumerate() {
+        let mut records = Vec::with_capacity(chunk.len());
+        for (i, feed) in chunk.iter().enumerate() {
+            let doc = &docs[chunk_no * STORE_CHUNK + i];
+            let ing = ingest(&doc.body, Some(doc.content_type), &feed.url, &known)?;
+            let mut record = poll_record(feed, Utc::now(), doc.body.len());
+            record.title = ing.title;
+            record.site_url = ing.site_url;
+            record.articles = ing.articles;
+            record.body_hash = Some(body_hash(&doc.body));
+            records.push(record);
+        }
+        let t = Instant::now();
+        for record in records {
+            stored += store.record_poll(record).await?.new as usize;
+        }
+        secs += t.elapsed().as_secs_f64();
+    }
+    store.close().await;
+    Ok((stored, secs))
+}
