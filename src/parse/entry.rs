@@ -9,7 +9,7 @@ use super::scan::ItemScan;
 use super::xml::GENERATED_ID;
 use super::{absolute_url, non_blank};
 use crate::model::{Enclosure, FeedFormat, RawEntry};
-use feed_rs::model::{Category, Entry, Link, Person};
+use feed_rs::model::{Category, Content, Entry, Link, Person};
 use url::Url;
 
 /// What every entry of one feed shares.
@@ -70,7 +70,11 @@ pub(super) fn raw_entry(item: Entry, scan: Option<ItemScan>, cx: &EntryContext<'
         link,
         title: item.title.and_then(|t| non_blank(t.content)),
         summary: item.summary.and_then(|t| non_blank(t.content)),
-        content: item.content.and_then(|c| c.body).and_then(non_blank),
+        content: item
+            .content
+            .filter(is_text_content)
+            .and_then(|c| c.body)
+            .and_then(non_blank),
         base_url,
         authors,
         categories: categories(&item.categories),
@@ -81,6 +85,20 @@ pub(super) fn raw_entry(item: Entry, scan: Option<ItemScan>, cx: &EntryContext<'
         language: scan_language.or(item.language).and_then(non_blank),
         enclosures,
     }
+}
+
+/// Atom 1.0 allows any MIME type on `<content>`, and feed-rs hands a base64
+/// image or PDF back as the body. Only text is kept, as the rewrite does for
+/// documents feed-rs rejects. feed-rs types its own readings `text/plain`,
+/// `text/html` and `application/xhtml`.
+fn is_text_content(content: &Content) -> bool {
+    let media_type = content.content_type.as_str();
+    let starts = |prefix: &str| {
+        media_type
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    starts("text/") || starts("application/xhtml")
 }
 
 /// The item's permalink: an alternate link (HTML when there are several,

@@ -12,6 +12,10 @@
 //!   recognisable and reported as "no guid", and `scan` re-reads the XML in
 //!   one streaming pass for the raw date strings, guids, `xml:base` and
 //!   enclosures feed-rs drops; `entry` maps one item into a [`RawEntry`];
+//! * `rewrite` turns documents feed-rs reads as empty or rejects whole
+//!   (Atom 0.3, RSS under a UserLand or Netscape default namespace, Atom
+//!   MIME types in `type`, a broken `xml:base`) into ones it reads, only
+//!   when the root tag or a feed-rs failure says so;
 //! * `json` reads JSON Feed itself: feed-rs rejects real JSON feeds over
 //!   `http://` version URLs, numeric ids and a string for `tags`.
 //!
@@ -22,6 +26,7 @@
 mod charset;
 mod entry;
 mod json;
+mod rewrite;
 mod scan;
 mod sniff;
 mod xml;

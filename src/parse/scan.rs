@@ -65,9 +65,11 @@ fn field_of(format: FeedFormat, local: &str) -> Option<Field> {
         "guid" if !is_atom => Field::Guid,
         "id" if is_atom => Field::Guid,
         "pubDate" | "published" => Field::Published(0),
-        // Atom 0.3 and `dcterms:issued`.
+        // `dcterms:issued`; Atom 0.3's `issued` and `modified` arrive here
+        // already renamed `published` and `updated` by `rewrite`.
         "issued" => Field::Published(1),
         "date" => Field::Published(2),
+        // Atom 0.3's `created`, which has no Atom 1.0 name.
         "created" => Field::Published(3),
         "updated" => Field::Updated(0),
         "modified" => Field::Updated(1),

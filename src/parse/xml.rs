@@ -6,14 +6,17 @@
 //! of a hash or a random UUID, so an item without `<guid>`/`<id>` is
 //! reported as having none. Per-item data feed-rs drops comes from
 //! [`scan`](super::scan), paired by index; when the counts disagree the
-//! scan is ignored and feed-rs's data stands alone.
+//! scan is ignored and feed-rs's data stands alone. Documents feed-rs
+//! misreads go through [`rewrite`](super::rewrite) first (recognised by their
+//! root tag) or after its failure; `scan` then reads the rewritten text.
 
 use super::entry::{self, EntryContext};
-use super::{NotAFeedReason, ParseError, non_blank, scan, sniff};
+use super::{NotAFeedReason, ParseError, non_blank, rewrite, scan, sniff};
 use crate::model::{FeedFormat, ParsedFeed};
 use feed_rs::model::{Feed, FeedType, Link};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use quick_xml::events::BytesStart;
+use std::borrow::Cow;
 use url::Url;
 
 /// What the id generator returns. NUL cannot occur in XML text, so no real
@@ -25,17 +28,47 @@ pub(super) fn parse(
     root: &str,
     doc_base: Option<&Url>,
 ) -> Result<ParsedFeed, ParseError> {
-    match run_feed_rs(text, doc_base) {
-        Ok(feed) => Ok(build(feed, text, doc_base)),
+    // Atom 0.3 and RSS under a foreign default namespace parse "fine" into
+    // zero entries, so they are recognised by their root tag up front.
+    let up_front = rewrite::root_needs_rewrite(text);
+    let mut text = match up_front.then(|| rewrite::rewrite(text)).flatten() {
+        Some(rewritten) => Cow::Owned(rewritten),
+        None => Cow::Borrowed(text),
+    };
+    // Each repair is tried at most once, so feed-rs runs at most three times,
+    // and more than once only on a document it would otherwise reject.
+    let (mut rewritten, mut versioned) = (up_front, false);
+    loop {
+        let error = match run_feed_rs(&text, doc_base) {
+            Ok(feed) => return Ok(build(feed, &text, doc_base)),
+            Err(error) => error,
+        };
+        let no_root = matches!(
+            error,
+            ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)
+        );
         // feed-rs knows only `<rss version="2.0">`, "0.91" and "0.92"; real
         // feeds also say nothing, "2.01", "0.93" or "2.0.1" (UOL Notícias
         // serves a bare `<rss>`). Retry as the version it is closest to.
-        Err(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot)) if root == "rss" => {
-            let patched = patch_rss_version(text).ok_or_else(|| no_feed_root(root))?;
-            let feed = run_feed_rs(&patched, doc_base).map_err(|e| map_error(e, root))?;
-            Ok(build(feed, &patched, doc_base))
+        let retry = if no_root && root == "rss" && !versioned {
+            versioned = true;
+            patch_rss_version(&text)
+        } else {
+            None
+        };
+        // A MIME type or a bad `xml:base` anywhere fails the whole feed;
+        // the rewrite returns `None` when it finds nothing to change.
+        let retry = retry.or_else(|| {
+            if rewritten {
+                return None;
+            }
+            rewritten = true;
+            rewrite::rewrite(&text)
+        });
+        match retry {
+            Some(retry) => text = Cow::Owned(retry),
+            None => return Err(map_error(error, root)),
         }
-        Err(e) => Err(map_error(e, root)),
     }
 }
 

@@ -9,7 +9,7 @@
 use super::{Store, StoreError, ts};
 use crate::model::{Article, Enclosure, FeedId};
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -24,7 +24,7 @@ pub struct UpsertCounts {
 /// Inserts new articles, edits changed ones and touches `last_seen` on the
 /// rest, inside the caller's transaction.
 pub(super) fn upsert_articles(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: FeedId,
     articles: &[Article],
     now: DateTime<Utc>,

@@ -91,7 +91,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(FeedRecord, bool), StoreError> {
         self.call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             let created = tx.execute(
                 "INSERT INTO feeds (url, name, interval_secs, origin, next_check_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(url) DO NOTHING",
@@ -122,7 +122,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         self.call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             let mut added = 0;
             {
                 let mut insert = tx.prepare(

@@ -5,7 +5,7 @@ use super::articles::UpsertCounts;
 use super::poll::PollRecord;
 use super::{Store, StoreError, ts};
 use crate::model::FeedId;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 /// One fetch attempt as logged.
@@ -26,7 +26,7 @@ pub struct FetchLogEntry {
 }
 
 pub(super) fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     poll: &PollRecord,
     counts: UpsertCounts,
 ) -> rusqlite::Result<()> {

@@ -5,7 +5,14 @@
 //! nothing else. One `rusqlite::Connection` lives on a dedicated OS thread;
 //! [`Store`] is a cheap, cloneable async handle that sends closures to it
 //! (the tokio-rusqlite design), so the runtime never blocks on disk and
-//! SQLite sees exactly one writer. Each public method is one transaction.
+//! SQLite sees exactly one writer.
+//!
+//! Each public method is atomic: its writes run inside one savepoint. When
+//! several jobs are queued (many feeds finishing at once), the thread runs
+//! them inside one enclosing transaction and commits once: every feed's
+//! batch still succeeds or rolls back on its own, but the commit cost (WAL
+//! frames for the shared index pages) is paid once per group instead of
+//! once per feed. Callers get their answer only after that commit.
 
 mod articles;
 mod feeds;
@@ -42,9 +49,18 @@ pub enum StoreError {
     NotFound(String),
     #[error("the database thread has stopped")]
     Closed,
+    #[error("database commit failed: {0}")]
+    Commit(String),
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A unit of work for the database thread. It runs, then returns the
+/// function that delivers its answer; the thread calls that after the
+/// enclosing commit, passing the commit's error if there was one.
+type Job = Box<dyn FnOnce(&mut Connection) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+/// Most jobs grouped under one commit.
+const MAX_GROUP: usize = 64;
 
 /// Async handle to the database thread. Clone it freely.
 #[derive(Clone)]
@@ -75,8 +91,10 @@ impl Store {
                 };
                 // Runs until every `Store` handle is dropped; queued jobs
                 // finish first, so no transaction is cut in half.
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    group.extend(rx.try_iter().take(MAX_GROUP - 1));
+                    run_group(&mut conn, group);
                 }
                 let _ = conn.execute_batch("PRAGMA optimize;");
             })
@@ -99,7 +117,14 @@ impl Store {
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let _ = tx.send(f(conn));
+            let result = f(conn);
+            Box::new(move |commit_error: Option<&rusqlite::Error>| {
+                let result = match (result, commit_error) {
+                    (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
+                    (r, _) => r,
+                };
+                let _ = tx.send(result);
+            })
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -119,6 +144,29 @@ impl Store {
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
         self.call(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
             .await
+    }
+}
+
+/// Runs queued jobs, grouped under one transaction when there are several.
+fn run_group(conn: &mut Connection, group: Vec<Job>) {
+    if group.len() == 1 {
+        for job in group {
+            job(conn)(None);
+        }
+        return;
+    }
+    let began = conn.execute_batch("BEGIN IMMEDIATE");
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let commit_error = match began {
+        Ok(()) => conn.execute_batch("COMMIT").err(),
+        // Without the enclosing transaction each job committed on its own.
+        Err(_) => None,
+    };
+    if commit_error.is_some() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(commit_error.as_ref());
     }
 }
 
@@ -156,3 +204,6 @@ pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         .ok()
         .map(|d| d.with_timezone(&Utc))
 }
+
+#[cfg(test)]
+mod tests;

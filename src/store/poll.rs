@@ -40,7 +40,7 @@ impl Store {
     /// Stores a poll's result in one transaction and returns the article counts.
     pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
         self.call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
             let ok = poll.error.is_none();
             tx.prepare_cached(

@@ -59,7 +59,9 @@ const MIGRATIONS: &[&str] = &[
         last_seen      TEXT NOT NULL,
         UNIQUE (feed_id, item_key)
     );
-    CREATE INDEX articles_published ON articles(published);
+    -- No index on `published`: items arrive in random date order, and
+    -- keeping such an index cost a third of the insert time in the
+    -- benchmark. `first_seen` only grows, so its index is cheap.
     CREATE INDEX articles_first_seen ON articles(first_seen);
 
     CREATE TABLE fetch_log (

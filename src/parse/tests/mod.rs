@@ -5,6 +5,7 @@ mod corpus;
 mod formats;
 mod hostile;
 mod identity;
+mod rewrite;
 
 use super::{ParseError, parse_feed};
 use crate::model::ParsedFeed;

@@ -1,0 +1,157 @@
+//! Store tests on a real SQLite file: the upsert semantics behind exact
+//! dedup, and the grouped commit of concurrent jobs.
+
+use super::*;
+use crate::model::{Article, FeedId, Validators};
+use chrono::TimeZone;
+
+fn article(key: &str, text: &str) -> Article {
+    Article {
+        item_key: key.to_string(),
+        title: Some(format!("title {key}")),
+        text: Some(text.to_string()),
+        content_hash: crate::model::hex(text.as_bytes()),
+        ..Article::default()
+    }
+}
+
+fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
+    PollRecord {
+        feed_id: feed,
+        started_at: at,
+        finished_at: at,
+        url: "https://example.com/rss".to_string(),
+        status: Some(200),
+        outcome: "fetched".to_string(),
+        bytes: 10,
+        duration_ms: 1,
+        error: None,
+        state: "ok",
+        next_check_at: at,
+        title: Some("Example".to_string()),
+        site_url: None,
+        validators: Some(Validators {
+            etag: Some("\"v1\"".to_string()),
+            last_modified: None,
+        }),
+        body_hash: Some("b1".to_string()),
+        articles,
+    }
+}
+
+async fn open_with_feed(dir: &tempfile::TempDir, url: &str) -> (Store, FeedId) {
+    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let feed = NewFeed {
+        url: url.to_string(),
+        name: None,
+        interval: None,
+        origin: "cli",
+    };
+    let id = store.add_feed(feed, Utc::now()).await.unwrap().0.id;
+    (store, id)
+}
+
+#[tokio::test]
+async fn upsert_counts_new_updated_and_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let first = store
+        .record_poll(poll(
+            feed,
+            t0,
+            vec![article("a", "one"), article("b", "two")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!((first.seen, first.new, first.updated), (2, 2, 0));
+
+    let t1 = t0 + chrono::Duration::hours(1);
+    let second = store
+        .record_poll(poll(
+            feed,
+            t1,
+            vec![article("a", "one"), article("b", "two, edited")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!((second.seen, second.new, second.updated), (2, 0, 1));
+
+    let rows = store.articles(ArticleFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let b = rows.iter().find(|r| r.item_key == "b").unwrap();
+    assert_eq!(b.text.as_deref(), Some("two, edited"));
+    assert_eq!(b.first_seen, "2026-01-01T00:00:00Z");
+    // No date in the feed: the edit time becomes `updated`.
+    assert_eq!(b.updated.as_deref(), Some("2026-01-01T01:00:00Z"));
+    let a = rows.iter().find(|r| r.item_key == "a").unwrap();
+    assert_eq!(a.updated, None);
+    assert_eq!(a.last_seen, "2026-01-01T01:00:00Z");
+}
+
+#[tokio::test]
+async fn concurrent_polls_all_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let feed = NewFeed {
+            url: format!("https://example.com/{i}"),
+            name: None,
+            interval: None,
+            origin: "cli",
+        };
+        ids.push(store.add_feed(feed, now).await.unwrap().0.id);
+    }
+    // Forty polls queued at once: the thread groups them under few commits.
+    let handles: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let store = store.clone();
+            let arts = (0..5)
+                .map(|k| article(&format!("{k}"), &format!("{id} {k}")))
+                .collect();
+            tokio::spawn(async move { store.record_poll(poll(id, now, arts)).await })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.await.unwrap().unwrap().new, 5);
+    }
+    assert_eq!(store.article_count().await.unwrap(), 200);
+    let log = store.fetch_log(None, 1000).await.unwrap();
+    assert_eq!(log.len(), 40);
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn a_failing_job_rolls_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    let now = Utc::now();
+    // A poll for a feed id that does not exist violates the foreign key;
+    // queued next to a good one, only the bad one fails.
+    let bad = store.record_poll(poll(FeedId(999), now, vec![article("x", "x")]));
+    let good = store.record_poll(poll(feed, now, vec![article("a", "a")]));
+    let (bad, good) = tokio::join!(bad, good);
+    assert!(bad.is_err());
+    assert_eq!(good.unwrap().new, 1);
+    assert_eq!(store.article_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn reopening_keeps_schema_and_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    store
+        .record_poll(poll(feed, Utc::now(), vec![article("a", "a")]))
+        .await
+        .unwrap();
+    store.close().await;
+    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    assert_eq!(store.article_count().await.unwrap(), 1);
+    let f = store.find_feed("https://example.com/rss").await.unwrap();
+    assert_eq!(f.validators.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(f.title.as_deref(), Some("Example"));
+    assert!(store.find_feed("42").await.is_err());
+}
