@@ -49,6 +49,9 @@ pub enum ParseError {
     /// The body is a feed, but too broken to read.
     #[error("malformed feed: {0}")]
     Malformed(String),
+    /// The document declares its own XML entities (see `sniff::declares_entities`).
+    #[error("document declares xml entities (an entity-expansion attack?); refused")]
+    EntityDeclarations,
 }
 
 /// What a body that is not a feed turned out to be.
@@ -91,7 +94,13 @@ pub fn parse_feed(
         .filter(|url| !url.cannot_be_a_base());
     let tld = doc_base.as_ref().and_then(top_level_domain);
     let (text, _) = charset::decode_with_tld_hint(body, content_type, tld);
-    match sniff::classify(&text)? {
+    let shape = sniff::classify(&text)?;
+    if let sniff::Shape::Xml { start, .. } = shape
+        && sniff::declares_entities(&text[start..])
+    {
+        return Err(ParseError::EntityDeclarations);
+    }
+    match shape {
         sniff::Shape::Json => json::parse(&text, doc_base.as_ref()),
         sniff::Shape::Xml { start: 0, root } => xml::parse(&text, root, doc_base.as_ref()),
         sniff::Shape::Xml { start, root } => {

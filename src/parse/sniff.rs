@@ -119,6 +119,42 @@ fn root_element(text: &str) -> Option<Root<'_>> {
     }
 }
 
+/// Whether the prolog's DOCTYPE declares entities in an internal subset.
+///
+/// Feeds have no business declaring entities; documents that do are
+/// entity-expansion ("billion laughs") or external-entity attacks. The
+/// parsers here never expand them, but the references would otherwise be
+/// stored as literal `&lol9;` junk, so such a document is refused whole.
+pub(super) fn declares_entities(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if rest.starts_with("<?") {
+            rest = match after(rest, "?>") {
+                Some(r) => r,
+                None => return false,
+            };
+        } else if rest.starts_with("<!--") {
+            rest = match after(rest, "-->") {
+                Some(r) => r,
+                None => return false,
+            };
+        } else if let Some(doctype) = strip_prefix_ignore_case(rest, "<!DOCTYPE") {
+            let close = doctype.find('>').unwrap_or(doctype.len());
+            return match doctype.find('[') {
+                Some(open) if open < close => {
+                    let subset = &doctype[open..];
+                    let end = subset.find(']').unwrap_or(subset.len());
+                    subset[..end].contains("<!ENTITY")
+                }
+                _ => false,
+            };
+        } else {
+            return false;
+        }
+    }
+}
+
 /// Skips a DOCTYPE after its keyword, including an internal subset
 /// (`[<!ENTITY ...>]`) whose declarations contain `>`.
 fn skip_doctype(doctype: &str) -> Option<&str> {
