@@ -7,6 +7,7 @@
 //! `Duration`s. Every error names the key and the file, so an operator can
 //! fix a typo without reading code. `check-config` runs exactly this code.
 
+use crate::fetch::HttpSettings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -90,18 +91,18 @@ pub struct RawFeed {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
 }
 
 /// The validated configuration every other module receives.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub database_path: PathBuf,
-    pub http: HttpConfig,
+    /// The fetch stage takes this as it is.
+    pub http: HttpSettings,
     pub scheduler: SchedulerConfig,
     pub max_future_skew: Duration,
     pub log_format: LogFormat,
@@ -111,23 +112,13 @@ pub struct Config {
     pub source: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct HttpConfig {
-    pub user_agent: String,
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    pub max_body_bytes: u64,
-    pub max_redirects: u32,
-    pub allow_private_networks: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     pub default_interval: Duration,
     pub max_concurrent_fetches: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedConfig {
     /// Absolute http(s) URL as written (whitespace trimmed).
     pub url: String,
@@ -264,7 +255,7 @@ impl Config {
         }
         Ok(Config {
             database_path: raw.database.path,
-            http: HttpConfig {
+            http: HttpSettings {
                 user_agent: raw.http.user_agent,
                 timeout: positive("http.timeout_secs", raw.http.timeout_secs)?,
                 connect_timeout: positive(

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use feedsieve::cli::{Cli, Command, FeedsCommand};
 use feedsieve::config::{Config, LogFormat};
-use feedsieve::fetch::{Fetcher, HttpSettings};
+use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::Pipeline;
 use feedsieve::scheduler::Policy;
 use feedsieve::store::Store;
@@ -135,15 +135,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
 }
 
 fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
-    let fetcher = Fetcher::new(HttpSettings {
-        user_agent: config.http.user_agent.clone(),
-        timeout: config.http.timeout,
-        connect_timeout: config.http.connect_timeout,
-        max_body_bytes: config.http.max_body_bytes,
-        max_redirects: config.http.max_redirects,
-        allow_private_networks: config.http.allow_private_networks,
-    })
-    .context("building the HTTP client")?;
+    let fetcher = Fetcher::new(config.http.clone()).context("building the HTTP client")?;
     Ok(Pipeline {
         store: store.clone(),
         fetcher,
