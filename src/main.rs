@@ -136,14 +136,14 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
 
 fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
     let fetcher = Fetcher::new(config.http.clone()).context("building the HTTP client")?;
-    Ok(Pipeline {
-        store: store.clone(),
+    Ok(Pipeline::new(
+        store.clone(),
         fetcher,
-        policy: Policy {
+        Policy {
             default_interval: config.scheduler.default_interval,
         },
-        max_future_skew: config.max_future_skew,
-    })
+        config.max_future_skew,
+    ))
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

@@ -17,7 +17,9 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -28,6 +30,10 @@ pub struct Pipeline {
     pub fetcher: Fetcher,
     pub policy: Policy,
     pub max_future_skew: Duration,
+    /// One permit per core for the CPU part of a poll. Many fetches may be
+    /// in flight, but running more parses than cores only makes them
+    /// compete with each other and with the store thread.
+    ingest_slots: Arc<Semaphore>,
 }
 
 /// What one poll of one feed did.
@@ -87,6 +93,22 @@ pub struct Ingested {
 }
 
 impl Pipeline {
+    pub fn new(
+        store: Store,
+        fetcher: Fetcher,
+        policy: Policy,
+        max_future_skew: Duration,
+    ) -> Pipeline {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Pipeline {
+            store,
+            fetcher,
+            policy,
+            max_future_skew,
+            ingest_slots: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
     /// Polls `feeds` with at most `concurrency` in flight, calling `on_done`
     /// after each. Stops starting new polls once `cancel` fires; polls in
     /// flight run to completion so every started transaction commits.
@@ -225,6 +247,7 @@ impl Pipeline {
         let known = self.store.known_keys(feed.id).await?;
         let skew = self.max_future_skew;
         let content_type = body.content_type.clone();
+        let _slot = self.ingest_slots.acquire().await;
         let ingested = tokio::task::spawn_blocking(move || {
             ingest(
                 &body.bytes,
