@@ -44,15 +44,31 @@ pub struct NewFeed {
     pub origin: &'static str,
 }
 
-const FEED_COLUMNS: &str = "id, url, name, title, site_url, interval_secs, origin, enabled, \
-     etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-     last_outcome, last_error, consecutive_errors, \
-     (SELECT COUNT(*) FROM articles a WHERE a.feed_id = feeds.id)";
+/// A `SELECT` of every feed column, with the article count, followed by
+/// the given clauses; a macro so each query stays one constant string.
+macro_rules! select_feeds {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
+             etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
+             last_outcome, last_error, consecutive_errors, \
+             (SELECT COUNT(*) FROM articles a WHERE a.feed_id = feeds.id) FROM feeds ",
+            $tail
+        )
+    };
+}
 
-/// Same columns without the article count, for the hot due-feed query.
-const FEED_COLUMNS_LIGHT: &str = "id, url, name, title, site_url, interval_secs, origin, enabled, \
-     etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-     last_outcome, last_error, consecutive_errors, 0";
+/// The same columns with 0 for the article count, for the hot due-feed query.
+macro_rules! select_feeds_light {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
+             etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
+             last_outcome, last_error, consecutive_errors, 0 FROM feeds ",
+            $tail
+        )
+    };
+}
 
 fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
     let next: String = r.get(12)?;
@@ -103,11 +119,7 @@ impl Store {
                     ts(now)
                 ],
             )? == 1;
-            let rec = tx.query_row(
-                &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?1"),
-                [&feed.url],
-                feed_from_row,
-            )?;
+            let rec = tx.query_row(select_feeds!("WHERE url = ?1"), [&feed.url], feed_from_row)?;
             tx.commit()?;
             Ok((rec, created))
         })
@@ -157,9 +169,7 @@ impl Store {
             let normalized = url::Url::parse(&selector).map(|u| u.to_string()).ok();
             let found = c
                 .query_row(
-                    &format!(
-                        "SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?1 OR url = ?2 OR url = ?3"
-                    ),
+                    select_feeds!("WHERE id = ?1 OR url = ?2 OR url = ?3"),
                     params![by_id, selector, normalized],
                     feed_from_row,
                 )
@@ -172,7 +182,7 @@ impl Store {
     /// Every feed, ordered by id, with article counts.
     pub async fn list_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(|c| {
-            let mut st = c.prepare(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY id"))?;
+            let mut st = c.prepare(select_feeds!("ORDER BY id"))?;
             let rows = st.query_map([], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -186,9 +196,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {FEED_COLUMNS_LIGHT} FROM feeds
-                 WHERE enabled = 1 AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
+            let mut st = c.prepare_cached(select_feeds_light!(
+                "WHERE enabled = 1 AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
             ))?;
             let rows = st.query_map(params![ts(now), limit as i64], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -199,8 +208,8 @@ impl Store {
     /// Every enabled feed, due or not.
     pub async fn enabled_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {FEED_COLUMNS_LIGHT} FROM feeds WHERE enabled = 1 ORDER BY next_check_at"
+            let mut st = c.prepare(select_feeds_light!(
+                "WHERE enabled = 1 ORDER BY next_check_at"
             ))?;
             let rows = st.query_map([], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
