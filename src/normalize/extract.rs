@@ -85,14 +85,34 @@ impl TextWriter {
     }
 
     fn text(&mut self, text: &str) {
-        let mut words = text.split(char::is_whitespace);
-        if let Some(first) = words.next() {
-            self.word(first);
+        // `str::split(char::is_whitespace)` decodes and tests every char and
+        // yields word by word; article text is mostly ASCII, so test bytes,
+        // decode only the non-ASCII ones (NBSP and the other Unicode spaces
+        // count too) and copy runs of words already single-spaced at once.
+        let bytes = text.as_bytes();
+        let mut word_start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (is_space, len) = if b.is_ascii() {
+                (b.is_ascii_whitespace() || b == 0x0b, 1)
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_whitespace(), c.len_utf8())
+            };
+            // A lone space between two words needs no collapsing: keep it
+            // inside the run.
+            let lone_space = b == b' '
+                && i > word_start
+                && bytes.get(i + 1).is_some_and(|n| n.is_ascii_graphic());
+            if is_space && !lone_space {
+                self.word(&text[word_start..i]);
+                self.gap(Gap::Space);
+                word_start = i + len;
+            }
+            i += len;
         }
-        for word in words {
-            self.gap(Gap::Space);
-            self.word(word);
-        }
+        self.word(&text[word_start..]);
     }
 
     fn word(&mut self, word: &str) {
@@ -237,6 +257,60 @@ mod tests {
             sanitized_to_text(html),
             "intro\n\nfn main() {\n    x();\n\n}\n\nafter"
         );
+    }
+
+    /// The byte scan in `TextWriter::text` against the plain
+    /// `split(char::is_whitespace)` it replaced.
+    #[test]
+    fn word_splitting_matches_char_whitespace() {
+        fn reference(text: &str) -> String {
+            let mut w = TextWriter {
+                out: String::new(),
+                pending: Gap::None,
+            };
+            // Then a word, so a separator left pending shows.
+            for text in [text, "z"] {
+                let mut words = text.split(char::is_whitespace);
+                if let Some(first) = words.next() {
+                    w.word(first);
+                }
+                for word in words {
+                    w.gap(Gap::Space);
+                    w.word(word);
+                }
+            }
+            w.out
+        }
+        let cases = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "a b",
+            "a  b",
+            " a b c ",
+            "a\tb\nc\rd\x0be\x0cf",
+            "a\u{a0}b",
+            "a \u{a0} b",
+            "x\u{2003}y\u{3000}z",
+            "caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e",
+            "a \u{e9}",
+            "\u{e9} a",
+            "a .b",
+            "a -",
+            "a\u{85}b",
+            "\u{200b} a",
+        ];
+        for case in cases {
+            let mut w = TextWriter {
+                out: String::new(),
+                pending: Gap::None,
+            };
+            w.text(case);
+            w.text("z");
+            assert_eq!(w.out, reference(case), "{case:?}");
+        }
     }
 
     #[test]

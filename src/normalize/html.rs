@@ -163,7 +163,18 @@ impl Drop for BaseGuard {
 /// extractor in `text.rs` relies on exactly that shape.
 pub fn sanitize(html: &str, base: Option<&Url>) -> String {
     let _guard = BaseGuard::set(base);
-    POLICY.clean(html).to_string()
+    let document = POLICY.clean(html);
+    // `Document::to_string` serializes into a growing `Vec`, validates it
+    // and copies it once more through `fmt`; writing into a buffer sized for
+    // the input (sanitized output is rarely larger) skips the regrowth and
+    // the copy.
+    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    if document.write_to(&mut out).is_err() {
+        // Writing to a `Vec` cannot fail short of OOM, which aborts anyway.
+        return String::new();
+    }
+    // html5ever serializes UTF-8 text and ASCII markup only.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

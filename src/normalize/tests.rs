@@ -231,3 +231,64 @@ fn timing_normalize_5kb_body() {
     let per_item = start.elapsed() / runs;
     println!("normalize_entry, {body_len}-byte body: {per_item:?} per item");
 }
+
+/// A ~2 KB news body, the size the cold-ingest profile was taken on:
+/// paragraphs with tracked links, an image, entities, a tracking script
+/// and a lone ad-slot paragraph.
+fn two_kb_entry() -> RawEntry {
+    let html = concat!(
+        "<div class=\"story-body\"><p class=\"lede\">The city council on <strong>Tuesday</strong> ",
+        "approved a &pound;12m plan to rebuild the harbour wall, ending a two-year dispute ",
+        "with <a href=\"https://news.example.com/people/residents?utm_source=rss&amp;utm_medium=feed\">",
+        "residents&rsquo; groups</a> over the project&#8217;s cost.</p>\n",
+        "<figure><img src=\"/img/2024/05/harbour.jpg?w=800\" alt=\"The harbour at dawn\" ",
+        "width=\"800\" height=\"450\" loading=\"lazy\" class=\"wp-image\"></figure>\n",
+        "<p>&ldquo;We have listened,&rdquo; said the council leader, Maria Santos. ",
+        "&ldquo;This is the plan people asked for &mdash; and it&nbsp;comes in under budget.&rdquo;</p>\n",
+        "<p>Work is due to begin in <em>September</em> and last eighteen months. Traffic on ",
+        "the coast road will be reduced to one lane between the marina and the lifeboat ",
+        "station, <a href=\"/2024/04/coast-road-closures?utm_campaign=rss&amp;id=4\" ",
+        "target=\"_blank\">the council said last month</a>.</p>\n",
+        "<p>Advertisement</p>\n",
+        "<script type=\"text/javascript\">window.dataLayer = window.dataLayer || []; ",
+        "dataLayer.push({'event': 'article_view', 'id': 4412});</script>\n",
+        "<p>Opponents, including the Harbour Traders&#39; Association, had argued that ",
+        "the earlier &pound;19m scheme would close the fish market for a whole season. ",
+        "Its chair, Tom O&rsquo;Neill, said the revised plan was &ldquo;a fair compromise&rdquo; ",
+        "but warned that members would <a href=\"https://news.example.com/tags/harbour?utm_source=rss\">",
+        "watch the timetable closely</a>.</p>\n",
+        "<p>The Environment Agency must still approve the design of the new sea defences, ",
+        "a decision expected before the summer recess. A public exhibition of the plans ",
+        "opens at the town hall on 3 June &amp; runs for two weeks.</p>\n",
+        "<p><em>Reporting by Jane Doe; editing by Bob Smith.</em></p></div>"
+    );
+    RawEntry {
+        summary: Some(
+            "<p>Council approves &pound;12m harbour wall plan after two-year dispute.</p>".into(),
+        ),
+        content: Some(html.into()),
+        ..entry()
+    }
+}
+
+/// Run with `cargo test --release --lib normalize::tests::timing -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing loop; run explicitly in release mode"]
+fn timing_normalize_2kb_body() {
+    let raw = two_kb_entry();
+    let ctx = ctx();
+    let body_len = raw.content.as_ref().map_or(0, String::len);
+    for _ in 0..500 {
+        std::hint::black_box(normalize_entry(&raw, &ctx));
+    }
+    let runs = 20_000u32;
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(normalize_entry(std::hint::black_box(&raw), &ctx));
+        }
+        best = best.min(start.elapsed() / runs);
+    }
+    println!("normalize_entry, {body_len}-byte body: {best:?} per item (best of 3)");
+}
