@@ -31,11 +31,11 @@ mod full_path;
 
 use corpus::FeedDoc;
 use feedsieve::dedup;
+use feedsieve::dedup::KnownKeys;
 use feedsieve::model::Article;
 use feedsieve::normalize;
 use feedsieve::parse;
 use full_path::{BenchResult, IN_FLIGHT, context};
-use std::collections::HashSet;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
@@ -254,7 +254,7 @@ struct Split {
 fn cpu_path(docs: &[FeedDoc], urls: &[String]) -> BenchResult<(usize, Split)> {
     let mut items = 0;
     let mut split = Split::default();
-    let known = HashSet::new();
+    let known = KnownKeys::new();
     for (d, url) in docs.iter().zip(urls) {
         let t0 = Instant::now();
         let parsed = parse::parse_feed(&d.body, Some(d.content_type), url)?;

@@ -15,7 +15,10 @@
 //!    same guid on every item, or link every item to the home page), each is
 //!    disambiguated: a guid by `#url:<canonical url>` when that pair is
 //!    unique, else by `#hash:<digest>`; a URL by `#hash:<digest>`. Items that
-//!    are identical in every respect collapse to one.
+//!    are identical in every respect collapse to one. One exception keeps
+//!    keys stable when a feed *starts* reusing a guid: the item whose content
+//!    hash equals that of the row already stored under the plain base key
+//!    keeps that key.
 //!
 //! Items are never merged across different base keys here: a changed guid or
 //! URL on edited content is a near-duplicate question, not an identity one.
@@ -24,10 +27,13 @@ use crate::model::Article;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
+/// Keys a feed already has in the store, each with its content hash.
+pub type KnownKeys = HashMap<String, String>;
+
 /// Fills `item_key` on every article and drops exact repeats within the
 /// batch (same key, first one kept). `known` holds the keys the feed already
 /// has in the store.
-pub fn assign_keys(articles: &mut Vec<Article>, known: &HashSet<String>) {
+pub fn assign_keys(articles: &mut Vec<Article>, known: &KnownKeys) {
     let bases: Vec<String> = articles.iter().map(base_key).collect();
     let mut base_count: HashMap<&str, usize> = HashMap::new();
     for b in &bases {
@@ -52,8 +58,10 @@ pub fn assign_keys(articles: &mut Vec<Article>, known: &HashSet<String>) {
                 [by_url, Some(by_hash)]
                     .into_iter()
                     .flatten()
-                    .find(|k| known.contains(k))
+                    .find(|k| known.contains_key(k))
                     .unwrap_or_else(|| base.clone())
+            } else if known.get(base.as_str()) == Some(&a.content_hash) {
+                base.clone()
             } else if base.starts_with("guid:")
                 && pair_count[&(base.as_str(), a.url.as_deref())] == 1
             {
@@ -114,9 +122,17 @@ mod tests {
         }
     }
 
-    fn keys(mut v: Vec<Article>, known: &HashSet<String>) -> Vec<String> {
+    fn keys(mut v: Vec<Article>, known: &KnownKeys) -> Vec<String> {
         assign_keys(&mut v, known);
         v.into_iter().map(|a| a.item_key).collect()
+    }
+
+    /// What the store would report after storing `v` under `keys`.
+    fn stored(v: &[Article], keys: &[String]) -> KnownKeys {
+        keys.iter()
+            .cloned()
+            .zip(v.iter().map(|a| a.content_hash.clone()))
+            .collect()
     }
 
     #[test]
@@ -126,7 +142,7 @@ mod tests {
                 art(Some("a"), Some("https://x/1"), "A"),
                 art(Some("b"), None, "B"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
         assert_eq!(k, vec!["guid:a", "guid:b"]);
     }
@@ -138,7 +154,7 @@ mod tests {
                 art(None, Some("https://x/1"), "A"),
                 art(Some("  "), None, "B"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
         assert_eq!(k[0], "url:https://x/1");
         assert!(k[1].starts_with("hash:"), "{}", k[1]);
@@ -146,8 +162,8 @@ mod tests {
 
     #[test]
     fn hash_key_is_stable() {
-        let a = keys(vec![art(None, None, "A")], &HashSet::new());
-        let b = keys(vec![art(None, None, "A")], &HashSet::new());
+        let a = keys(vec![art(None, None, "A")], &KnownKeys::new());
+        let b = keys(vec![art(None, None, "A")], &KnownKeys::new());
         assert_eq!(a, b);
     }
 
@@ -159,7 +175,7 @@ mod tests {
                 art(Some("same"), Some("https://x/2"), "B"),
                 art(Some("same"), Some("https://x/2"), "C"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
         assert_eq!(k[0], "guid:same#url:https://x/1");
         assert!(k[1].starts_with("guid:same#hash:"));
@@ -174,11 +190,29 @@ mod tests {
                 art(Some("same"), Some("https://x/1"), "A"),
                 art(Some("same"), Some("https://x/2"), "B"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
-        let known: HashSet<String> = first.iter().cloned().collect();
+        let known: KnownKeys = first.iter().map(|k| (k.clone(), String::new())).collect();
         let second = keys(vec![art(Some("same"), Some("https://x/2"), "B")], &known);
         assert_eq!(second, vec![first[1].clone()]);
+    }
+
+    #[test]
+    fn item_keeps_its_plain_key_when_the_feed_starts_reusing_its_guid() {
+        let a = Article {
+            content_hash: "ha".to_string(),
+            ..art(Some("same"), Some("https://x/1"), "A")
+        };
+        let b = Article {
+            content_hash: "hb".to_string(),
+            ..art(Some("same"), Some("https://x/2"), "B")
+        };
+        let first = keys(vec![a.clone()], &KnownKeys::new());
+        assert_eq!(first, vec!["guid:same"]);
+        let known = stored(std::slice::from_ref(&a), &first);
+        let second = keys(vec![a, b], &known);
+        assert_eq!(second[0], "guid:same", "the stored item keeps its key");
+        assert_eq!(second[1], "guid:same#url:https://x/2");
     }
 
     #[test]
@@ -188,7 +222,7 @@ mod tests {
                 art(Some("g"), Some("https://x/1"), "A"),
                 art(Some("g"), Some("https://x/1"), "A"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
         assert_eq!(k.len(), 1);
     }
@@ -200,7 +234,7 @@ mod tests {
                 art(None, Some("https://x/"), "A"),
                 art(None, Some("https://x/"), "B"),
             ],
-            &HashSet::new(),
+            &KnownKeys::new(),
         );
         assert!(k[0].starts_with("url:https://x/#hash:"));
         assert_ne!(k[0], k[1]);

@@ -6,7 +6,7 @@
 //! pool; the store has its own thread. With several feeds in flight, both
 //! cores stay busy while the writer thread commits one feed at a time.
 
-use crate::dedup;
+use crate::dedup::{self, KnownKeys};
 use crate::fetch::{Fetch, FetchOutcome, Fetcher};
 use crate::model::{Article, FeedId, ParsedFeed};
 use crate::normalize::{self, NormalizeContext};
@@ -16,7 +16,6 @@ use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
 use chrono::Utc;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -300,7 +299,7 @@ pub fn ingest(
     doc_url: &str,
     now: chrono::DateTime<Utc>,
     max_future_skew: Duration,
-    known: &HashSet<String>,
+    known: &KnownKeys,
 ) -> Result<Ingested, parse::ParseError> {
     let parsed: ParsedFeed = parse::parse_feed(bytes, content_type, doc_url)?;
     let ctx = NormalizeContext {

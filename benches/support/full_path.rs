@@ -5,12 +5,12 @@
 
 use super::corpus::FeedDoc;
 use chrono::Utc;
+use feedsieve::dedup::KnownKeys;
 use feedsieve::model::Validators;
 use feedsieve::normalize::NormalizeContext;
 use feedsieve::pipeline::{self, body_hash};
 use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
 use futures_util::StreamExt;
-use std::collections::HashSet;
 use std::error::Error;
 use std::path::Path;
 use std::sync::Arc;
@@ -42,7 +42,7 @@ fn ingest(
     bytes: &[u8],
     content_type: Option<&str>,
     doc_url: &str,
-    known: &HashSet<String>,
+    known: &KnownKeys,
 ) -> Result<pipeline::Ingested, feedsieve::parse::ParseError> {
     pipeline::ingest(
         bytes,
@@ -200,7 +200,7 @@ pub async fn store_only(
 ) -> BenchResult<(usize, f64)> {
     let dir = tempfile::tempdir()?;
     let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
-    let known = HashSet::new();
+    let known = KnownKeys::new();
     let (mut stored, mut secs) = (0, 0.0);
     for (chunk_no, chunk) in feeds.chunks(STORE_CHUNK).enumerate() {
         let mut records = Vec::with_capacity(chunk.len());

@@ -7,11 +7,11 @@
 //! place. Items that drop out of a feed are never deleted here.
 
 use super::{Store, StoreError, ts};
+use crate::dedup::KnownKeys;
 use crate::model::{Article, Enclosure, FeedId};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
-use std::collections::HashSet;
 
 /// Counts from one batch upsert.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -160,13 +160,17 @@ fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
 }
 
 impl Store {
-    /// Item keys already stored for a feed; `dedup` uses them to keep keys
-    /// stable when a feed starts or stops reusing a guid.
-    pub async fn known_keys(&self, feed: FeedId) -> Result<HashSet<String>, StoreError> {
+    /// Item keys already stored for a feed, with their content hashes;
+    /// `dedup` uses them to keep keys stable when a feed starts or stops
+    /// reusing a guid.
+    pub async fn known_keys(&self, feed: FeedId) -> Result<KnownKeys, StoreError> {
         self.call(move |c| {
-            let mut st = c.prepare_cached("SELECT item_key FROM articles WHERE feed_id = ?1")?;
-            let rows = st.query_map([feed.0], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<HashSet<_>, _>>()?)
+            let mut st =
+                c.prepare_cached("SELECT item_key, content_hash FROM articles WHERE feed_id = ?1")?;
+            let rows = st.query_map([feed.0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            Ok(rows.collect::<Result<KnownKeys, _>>()?)
         })
         .await
     }
