@@ -1,0 +1,95 @@
+//! Configuration loading tests: layers, and errors that name key and file.
+
+use super::*;
+use std::io::Write;
+
+fn write(contents: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(contents.as_bytes()).unwrap();
+    f
+}
+
+fn load(contents: &str) -> Result<Config, ConfigError> {
+    let f = write(contents);
+    Config::load_with_env(Some(f.path()), Vec::new())
+}
+
+#[test]
+fn defaults_are_valid() {
+    let c = Config::load_with_env(None, Vec::new()).unwrap();
+    assert_eq!(c.http.max_body_bytes, 16 * 1024 * 1024);
+    assert!(!c.http.allow_private_networks);
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.database_path, PathBuf::from("feedsieve.db"));
+}
+
+#[test]
+fn file_overrides_defaults_and_env_overrides_file() {
+    let f = write("[http]\ntimeout_secs = 7\n[scheduler]\nmax_concurrent_fetches = 3\n");
+    let env = vec![(
+        "FEEDSIEVE__SCHEDULER__MAX_CONCURRENT_FETCHES".to_string(),
+        "9".to_string(),
+    )];
+    let c = Config::load_with_env(Some(f.path()), env).unwrap();
+    assert_eq!(c.http.timeout, Duration::from_secs(7));
+    assert_eq!(c.scheduler.max_concurrent_fetches, 9);
+    assert_eq!(c.http.connect_timeout, Duration::from_secs(10));
+}
+
+#[test]
+fn unknown_key_names_key_and_file() {
+    let f = write("[http]\ntimeout_sec = 7\n");
+    let e = Config::load_with_env(Some(f.path()), Vec::new()).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("timeout_sec"), "{msg}");
+    assert!(msg.contains(&f.path().display().to_string()), "{msg}");
+}
+
+#[test]
+fn wrong_type_names_key() {
+    let e = load("[http]\ntimeout_secs = \"soon\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timeout_secs"), "{e}");
+}
+
+#[test]
+fn zero_timeout_rejected() {
+    let e = load("[http]\ntimeout_secs = 0\n").unwrap_err().to_string();
+    assert!(e.contains("http.timeout_secs"), "{e}");
+}
+
+#[test]
+fn bad_feed_url_names_index() {
+    let e = load("[[feeds]]\nurl = \"https://ok.example/feed\"\n[[feeds]]\nurl = \"ftp://x/y\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("feeds[1].url"), "{e}");
+}
+
+#[test]
+fn feeds_parsed_with_optional_fields() {
+    let c =
+        load("[[feeds]]\nurl = \" https://a.example/rss \"\nname = \"A\"\ninterval_secs = 60\n")
+            .unwrap();
+    assert_eq!(
+        c.feeds,
+        vec![FeedConfig {
+            url: "https://a.example/rss".to_string(),
+            name: Some("A".to_string()),
+            interval: Some(Duration::from_secs(60)),
+        }]
+    );
+}
+
+#[test]
+fn bad_log_format_rejected() {
+    let e = load("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+    assert!(e.contains("log.format"), "{e}");
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let e = Config::load_with_env(Some(Path::new("/nonexistent/x.toml")), Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/x.toml"));
+}
