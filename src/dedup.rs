@@ -6,74 +6,134 @@
 //!
 //! # The rule ([`assign_keys`])
 //!
-//! 1. The base key is `guid:<guid>` when the item has a non-blank guid/id,
-//!    else `url:<canonical url>`, else `hash:<digest of title and text>`.
-//! 2. When a base key occurs once in the document, it is the key, unless the
-//!    feed already stored this item under a disambiguated form of it (rule 3),
-//!    which is then kept so that the key does not change between polls.
-//! 3. When several items of one document share a base key (feeds that put the
-//!    same guid on every item, or link every item to the home page), each is
-//!    disambiguated: a guid by `#url:<canonical url>` when that pair is
-//!    unique, else by `#hash:<digest>`; a URL by `#hash:<digest>`. Items that
-//!    are identical in every respect collapse to one. One exception keeps
-//!    keys stable when a feed *starts* reusing a guid: the item whose content
-//!    hash equals that of the row already stored under the plain base key
-//!    keeps that key.
+//! 1. Candidate keys. The base key is `guid:<guid>` when the item has a
+//!    non-blank guid/id, else `url:<canonical url>`, else
+//!    `hash:<digest of title and text>`. Its disambiguated forms are
+//!    `<base>#url:<canonical url>` (guids only) and `<base>#hash:<digest>`.
+//! 2. Keys already stored win, so a key never changes between polls: an
+//!    item whose content hash equals the stored row of one of its candidate
+//!    keys takes that key; then an item whose URL equals a candidate row's
+//!    URL (an edit); then, in document order, any stored candidate key no
+//!    other item took (an edit that also moved).
+//! 3. A new item takes its base key when no other item of the document has
+//!    the same base key. Otherwise (feeds that put one guid on every item, or
+//!    link every item to the home page) a guid is disambiguated by URL when
+//!    that (guid, URL) pair is unique in the document, else by content; a URL
+//!    by content. A key already taken under rule 2 is skipped for the next
+//!    form. Items identical in every respect collapse to one.
 //!
-//! Items are never merged across different base keys here: a changed guid or
-//! URL on edited content is a near-duplicate question, not an identity one.
+//! Items keyed by content (`#hash:`) cannot be edited in place: an edit is a
+//! new item. Items are never merged across different base keys here: a
+//! changed guid or URL on edited content is a near-duplicate question, not
+//! an identity one.
 
 use crate::model::Article;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
-/// Keys a feed already has in the store, each with its content hash.
-pub type KnownKeys = HashMap<String, String>;
+/// What the store has under one key of a feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownItem {
+    pub content_hash: String,
+    pub url: Option<String>,
+}
+
+/// Keys a feed already has in the store.
+pub type KnownKeys = HashMap<String, KnownItem>;
+
+/// An item's candidate keys, most general first.
+struct Candidates {
+    base: String,
+    by_url: Option<String>,
+    by_hash: String,
+}
+
+impl Candidates {
+    fn of(a: &Article) -> Candidates {
+        let base = base_key(a);
+        let by_url = match (base.starts_with("guid:"), a.url.as_deref()) {
+            (true, Some(u)) => Some(format!("{base}#url:{u}")),
+            _ => None,
+        };
+        let by_hash = format!("{base}#hash:{}", body_digest(a));
+        Candidates {
+            base,
+            by_url,
+            by_hash,
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.base)
+            .chain(self.by_url.as_ref())
+            .chain(std::iter::once(&self.by_hash))
+    }
+}
 
 /// Fills `item_key` on every article and drops exact repeats within the
-/// batch (same key, first one kept). `known` holds the keys the feed already
+/// batch (same key, first one kept). `known` holds what the feed already
 /// has in the store.
 pub fn assign_keys(articles: &mut Vec<Article>, known: &KnownKeys) {
-    let bases: Vec<String> = articles.iter().map(base_key).collect();
-    let mut base_count: HashMap<&str, usize> = HashMap::new();
-    for b in &bases {
-        *base_count.entry(b.as_str()).or_default() += 1;
+    let cands: Vec<Candidates> = articles.iter().map(Candidates::of).collect();
+    let mut keys: Vec<Option<String>> = vec![None; articles.len()];
+    let mut taken: HashSet<String> = HashSet::new();
+
+    // Rule 2, strongest evidence first.
+    let same_content = |a: &Article, k: &KnownItem| k.content_hash == a.content_hash;
+    let same_url = |a: &Article, k: &KnownItem| a.url.is_some() && k.url == a.url;
+    let any = |_: &Article, _: &KnownItem| true;
+    for matches in [
+        &same_content as &dyn Fn(&Article, &KnownItem) -> bool,
+        &same_url,
+        &any,
+    ] {
+        for (i, a) in articles.iter().enumerate() {
+            if keys[i].is_some() {
+                continue;
+            }
+            let hit = cands[i].all().find(|k| {
+                !taken.contains(*k) && known.get(*k).is_some_and(|item| matches(a, item))
+            });
+            if let Some(k) = hit {
+                taken.insert(k.clone());
+                keys[i] = Some(k.clone());
+            }
+        }
     }
-    // For guid-based keys, how many items share each (guid, url) pair.
+
+    // Rule 3 for the rest.
+    let mut base_count: HashMap<&str, usize> = HashMap::new();
     let mut pair_count: HashMap<(&str, Option<&str>), usize> = HashMap::new();
-    for (b, a) in bases.iter().zip(articles.iter()) {
+    for (c, a) in cands.iter().zip(articles.iter()) {
+        *base_count.entry(c.base.as_str()).or_default() += 1;
         *pair_count
-            .entry((b.as_str(), a.url.as_deref()))
+            .entry((c.base.as_str(), a.url.as_deref()))
             .or_default() += 1;
     }
-    let keys: Vec<String> = bases
-        .iter()
-        .zip(articles.iter())
-        .map(|(base, a)| {
-            let by_url = a.url.as_deref().map(|u| format!("{base}#url:{u}"));
-            let by_hash = format!("{base}#hash:{}", body_digest(a));
-            if base_count[base.as_str()] == 1 {
-                // Keep a key chosen on an earlier poll, when the document
-                // then had a second item under this guid or URL.
-                [by_url, Some(by_hash)]
-                    .into_iter()
-                    .flatten()
-                    .find(|k| known.contains_key(k))
-                    .unwrap_or_else(|| base.clone())
-            } else if known.get(base.as_str()) == Some(&a.content_hash) {
-                base.clone()
-            } else if base.starts_with("guid:")
-                && pair_count[&(base.as_str(), a.url.as_deref())] == 1
-            {
-                by_url.unwrap_or(by_hash)
-            } else {
-                by_hash
-            }
-        })
-        .collect();
+    for (i, (c, a)) in cands.iter().zip(articles.iter()).enumerate() {
+        if keys[i].is_some() {
+            continue;
+        }
+        let order: Vec<&String> = if base_count[c.base.as_str()] == 1 {
+            c.all().collect()
+        } else if pair_count[&(c.base.as_str(), a.url.as_deref())] == 1 {
+            c.by_url.iter().chain(std::iter::once(&c.by_hash)).collect()
+        } else {
+            vec![&c.by_hash]
+        };
+        let key = order
+            .into_iter()
+            .find(|k| !taken.contains(*k))
+            .unwrap_or(&c.by_hash)
+            .clone();
+        taken.insert(key.clone());
+        keys[i] = Some(key);
+    }
+
     let mut seen = HashSet::with_capacity(keys.len());
     let mut keep = Vec::with_capacity(keys.len());
     for (a, k) in articles.drain(..).zip(keys) {
+        let k = k.unwrap_or_default();
         if seen.insert(k.clone()) {
             keep.push(Article { item_key: k, ..a });
         }
@@ -118,8 +178,35 @@ mod tests {
             url: url.map(String::from),
             title: Some(title.to_string()),
             text: Some(format!("body of {title}")),
+            content_hash: format!("{title}|{}", url.unwrap_or("")),
             ..Article::default()
         }
+    }
+
+    fn edited(a: &Article) -> Article {
+        Article {
+            text: Some("edited body".to_string()),
+            content_hash: format!("{}|edited", a.content_hash),
+            ..a.clone()
+        }
+    }
+
+    /// Polls `docs` in turn, storing each poll's keys; returns every poll's keys.
+    fn polls(docs: Vec<Vec<Article>>) -> Vec<Vec<String>> {
+        let mut known = KnownKeys::new();
+        let mut out = Vec::new();
+        for mut doc in docs {
+            assign_keys(&mut doc, &known);
+            for a in &doc {
+                let item = KnownItem {
+                    content_hash: a.content_hash.clone(),
+                    url: a.url.clone(),
+                };
+                known.insert(a.item_key.clone(), item);
+            }
+            out.push(doc.into_iter().map(|a| a.item_key).collect());
+        }
+        out
     }
 
     fn keys(mut v: Vec<Article>, known: &KnownKeys) -> Vec<String> {
@@ -129,10 +216,11 @@ mod tests {
 
     /// What the store would report after storing `v` under `keys`.
     fn stored(v: &[Article], keys: &[String]) -> KnownKeys {
-        keys.iter()
-            .cloned()
-            .zip(v.iter().map(|a| a.content_hash.clone()))
-            .collect()
+        let items = v.iter().map(|a| KnownItem {
+            content_hash: a.content_hash.clone(),
+            url: a.url.clone(),
+        });
+        keys.iter().cloned().zip(items).collect()
     }
 
     #[test]
@@ -192,27 +280,50 @@ mod tests {
             ],
             &KnownKeys::new(),
         );
-        let known: KnownKeys = first.iter().map(|k| (k.clone(), String::new())).collect();
+        let known = stored(
+            &[
+                art(Some("same"), Some("https://x/1"), "A"),
+                art(Some("same"), Some("https://x/2"), "B"),
+            ],
+            &first,
+        );
         let second = keys(vec![art(Some("same"), Some("https://x/2"), "B")], &known);
         assert_eq!(second, vec![first[1].clone()]);
     }
 
     #[test]
     fn item_keeps_its_plain_key_when_the_feed_starts_reusing_its_guid() {
-        let a = Article {
-            content_hash: "ha".to_string(),
-            ..art(Some("same"), Some("https://x/1"), "A")
-        };
-        let b = Article {
-            content_hash: "hb".to_string(),
-            ..art(Some("same"), Some("https://x/2"), "B")
-        };
-        let first = keys(vec![a.clone()], &KnownKeys::new());
-        assert_eq!(first, vec!["guid:same"]);
-        let known = stored(std::slice::from_ref(&a), &first);
-        let second = keys(vec![a, b], &known);
-        assert_eq!(second[0], "guid:same", "the stored item keeps its key");
-        assert_eq!(second[1], "guid:same#url:https://x/2");
+        let a = art(Some("same"), Some("https://x/1"), "A");
+        let b = art(Some("same"), Some("https://x/2"), "B");
+        let k = polls(vec![
+            vec![a.clone()],
+            vec![b.clone(), a.clone()],
+            vec![b, edited(&a)],
+        ]);
+        assert_eq!(k[0], vec!["guid:same"]);
+        assert_eq!(k[1], vec!["guid:same#url:https://x/2", "guid:same"]);
+        assert_eq!(k[2][1], "guid:same", "an edit keeps the stored key");
+    }
+
+    #[test]
+    fn keys_survive_neighbours_coming_and_going() {
+        let a = art(Some("same"), Some("https://x/1"), "A");
+        let b = art(Some("same"), Some("https://x/1"), "B");
+        let c = art(Some("same"), Some("https://x/2"), "C");
+        let k = polls(vec![
+            vec![a.clone(), b.clone(), c.clone()],
+            vec![a.clone(), c.clone()],
+            vec![a.clone(), b, c.clone()],
+            vec![edited(&a), c],
+        ]);
+        let a_key = &k[0][0];
+        assert!(a_key.starts_with("guid:same#hash:"), "{a_key}");
+        assert_eq!(&k[1][0], a_key, "B dropped out");
+        assert_eq!(&k[2][0], a_key, "B came back");
+        assert_eq!(k[1][1], k[0][2]);
+        // Keyed by content, an edited A is a new item: documented.
+        assert_ne!(&k[3][0], a_key);
+        assert_eq!(k[3][1], k[0][2]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! place. Items that drop out of a feed are never deleted here.
 
 use super::{Store, StoreError, ts};
-use crate::dedup::KnownKeys;
+use crate::dedup::{KnownItem, KnownKeys};
 use crate::model::{Article, Enclosure, FeedId};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
@@ -165,10 +165,15 @@ impl Store {
     /// reusing a guid.
     pub async fn known_keys(&self, feed: FeedId) -> Result<KnownKeys, StoreError> {
         self.call(move |c| {
-            let mut st =
-                c.prepare_cached("SELECT item_key, content_hash FROM articles WHERE feed_id = ?1")?;
+            let mut st = c.prepare_cached(
+                "SELECT item_key, content_hash, url FROM articles WHERE feed_id = ?1",
+            )?;
             let rows = st.query_map([feed.0], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                let item = KnownItem {
+                    content_hash: r.get(1)?,
+                    url: r.get(2)?,
+                };
+                Ok((r.get::<_, String>(0)?, item))
             })?;
             Ok(rows.collect::<Result<KnownKeys, _>>()?)
         })
