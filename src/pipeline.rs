@@ -133,11 +133,40 @@ impl Pipeline {
         Ok(summary)
     }
 
-    /// Polls one feed and records the result. Only a store failure is an
-    /// `Err`; anything the feed or the network does is in the report.
+    /// Polls one feed and records the result. Anything the feed or the
+    /// network does is in the report, and so is a store error that concerns
+    /// only this feed (it was removed meanwhile, a constraint, a busy
+    /// timeout), so one feed never stops a pass or the daemon. Only a store
+    /// that is gone is an `Err`.
     pub async fn poll_feed(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {
         let span = info_span!("poll", feed_id = feed.id.0, feed_url = %feed.url);
-        self.poll_feed_inner(feed).instrument(span).await
+        let (feed_id, feed_url) = (feed.id, feed.url.clone());
+        let started = Instant::now();
+        match self.poll_feed_inner(feed).instrument(span.clone()).await {
+            Ok(report) => Ok(report),
+            Err(StoreError::Closed) => Err(StoreError::Closed),
+            Err(e) => {
+                let outcome = match &e {
+                    StoreError::NotFound(_) => {
+                        span.in_scope(|| warn!(error = %e, "feed poll not recorded"));
+                        "feed_removed"
+                    }
+                    _ => {
+                        span.in_scope(|| error!(error = %e, "feed poll not recorded"));
+                        "store_error"
+                    }
+                };
+                Ok(FeedReport {
+                    feed_id,
+                    feed_url,
+                    status: None,
+                    outcome: outcome.to_string(),
+                    items: UpsertCounts::default(),
+                    error: Some(e.to_string()),
+                    elapsed: started.elapsed(),
+                })
+            }
+        }
     }
 
     async fn poll_feed_inner(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {

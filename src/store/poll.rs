@@ -36,48 +36,54 @@ pub struct PollRecord {
     pub articles: Vec<Article>,
 }
 
+/// The feed row's new state after a poll.
+const FEED_UPDATE: &str = "UPDATE feeds SET
+        title = COALESCE(?2, title),
+        site_url = COALESCE(?3, site_url),
+        etag = CASE WHEN ?4 THEN ?5 ELSE etag END,
+        last_modified = CASE WHEN ?4 THEN ?6 ELSE last_modified END,
+        body_hash = COALESCE(?7, body_hash),
+        state = ?8,
+        next_check_at = ?9,
+        last_checked_at = ?10,
+        last_success_at = CASE WHEN ?11 THEN ?10 ELSE last_success_at END,
+        last_status = ?12,
+        last_outcome = ?13,
+        last_error = ?14,
+        consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END
+     WHERE id = ?1";
+
 impl Store {
-    /// Stores a poll's result in one transaction and returns the article counts.
+    /// Stores a poll's result atomically and returns the article counts.
+    /// A feed removed while it was being polled (`feeds remove` from another
+    /// process) gives `NotFound`, and nothing is written.
     pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
         self.call(move |c| {
             let tx = c.savepoint()?;
-            let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
-            let ok = poll.error.is_none();
-            tx.prepare_cached(
-                "UPDATE feeds SET
-                    title = COALESCE(?2, title),
-                    site_url = COALESCE(?3, site_url),
-                    etag = CASE WHEN ?4 THEN ?5 ELSE etag END,
-                    last_modified = CASE WHEN ?4 THEN ?6 ELSE last_modified END,
-                    body_hash = COALESCE(?7, body_hash),
-                    state = ?8,
-                    next_check_at = ?9,
-                    last_checked_at = ?10,
-                    last_success_at = CASE WHEN ?11 THEN ?10 ELSE last_success_at END,
-                    last_status = ?12,
-                    last_outcome = ?13,
-                    last_error = ?14,
-                    consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END
-                 WHERE id = ?1",
-            )?
-            .execute(params![
+            let validators = poll.validators.as_ref();
+            let updated = tx.prepare_cached(FEED_UPDATE)?.execute(params![
                 poll.feed_id.0,
                 poll.title,
                 poll.site_url,
-                poll.validators.is_some(),
-                poll.validators.as_ref().and_then(|v| v.etag.clone()),
-                poll.validators
-                    .as_ref()
-                    .and_then(|v| v.last_modified.clone()),
+                validators.is_some(),
+                validators.and_then(|v| v.etag.clone()),
+                validators.and_then(|v| v.last_modified.clone()),
                 poll.body_hash,
                 poll.state,
                 ts(poll.next_check_at),
                 ts(poll.finished_at),
-                ok,
+                poll.error.is_none(),
                 poll.status,
                 poll.outcome,
                 poll.error,
             ])?;
+            if updated == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "feed {} was removed while it was being polled",
+                    poll.feed_id
+                )));
+            }
+            let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
             fetch_log::insert(&tx, &poll, counts)?;
             tx.commit()?;
             Ok(counts)

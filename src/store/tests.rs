@@ -155,3 +155,17 @@ async fn reopening_keeps_schema_and_rows() {
     assert_eq!(f.title.as_deref(), Some("Example"));
     assert!(store.find_feed("42").await.is_err());
 }
+
+#[tokio::test]
+async fn poll_of_a_removed_feed_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    assert!(store.remove_feed(feed).await.unwrap());
+    let err = store
+        .record_poll(poll(feed, Utc::now(), vec![article("a", "a")]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+    assert_eq!(store.article_count().await.unwrap(), 0);
+    assert!(store.fetch_log(None, 10).await.unwrap().is_empty());
+}
