@@ -12,7 +12,7 @@ use crate::store::StoreError;
 use chrono::Utc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// How long in-flight polls may take to finish after a stop signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -56,7 +56,17 @@ async fn run_loop(
     cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     while !cancel.is_cancelled() {
-        let due = pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await?;
+        let due = match pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await {
+            Ok(due) => due,
+            Err(StoreError::Closed) => return Err(StoreError::Closed),
+            // A locked or briefly unwritable database (another process
+            // holding the lock, a full disk being cleaned) must not end the
+            // daemon: say so and try again on the next tick.
+            Err(e) => {
+                error!(error = %e, "cannot read due feeds; retrying");
+                Vec::new()
+            }
+        };
         if !due.is_empty() {
             let summary = pipeline.poll_many(due, concurrency, cancel, |_| {}).await?;
             info!(
@@ -71,7 +81,8 @@ async fn run_loop(
             );
             continue;
         }
-        let sleep = match pipeline.store.next_due_at().await? {
+        let next_due = pipeline.store.next_due_at().await.unwrap_or(None);
+        let sleep = match next_due {
             Some(t) => (t - Utc::now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)

@@ -20,8 +20,9 @@
 //!   `http://` version URLs, numeric ids and a string for `tags`.
 //!
 //! Entities are never expanded beyond XML's five and character references:
-//! `&nbsp;` stays literal (normalize decodes it), and a DTD's own entities,
-//! "billion laughs" or `SYSTEM "file:///etc/passwd"`, stay inert text.
+//! `&nbsp;` stays literal (normalize decodes it). A document whose DTD
+//! declares entities the way attacks do ("billion laughs", `SYSTEM
+//! "file:///etc/passwd"`) is refused as `EntityDeclarations`.
 
 mod charset;
 mod entry;
@@ -49,8 +50,11 @@ pub enum ParseError {
     /// The body is a feed, but too broken to read.
     #[error("malformed feed: {0}")]
     Malformed(String),
-    /// The document declares its own XML entities (see `sniff::declares_entities`).
-    #[error("document declares xml entities (an entity-expansion attack?); refused")]
+    /// The document declares entities the way attacks do (see
+    /// `sniff::declares_hostile_entities`).
+    #[error(
+        "document declares nested or external xml entities (an entity-expansion attack?); refused"
+    )]
     EntityDeclarations,
 }
 
@@ -96,7 +100,7 @@ pub fn parse_feed(
     let (text, _) = charset::decode_with_tld_hint(body, content_type, tld);
     let shape = sniff::classify(&text)?;
     if let sniff::Shape::Xml { start, .. } = shape
-        && sniff::declares_entities(&text[start..])
+        && sniff::declares_hostile_entities(&text[start..])
     {
         return Err(ParseError::EntityDeclarations);
     }

@@ -119,38 +119,42 @@ fn root_element(text: &str) -> Option<Root<'_>> {
     }
 }
 
-/// Whether the prolog's DOCTYPE declares entities in an internal subset.
-///
-/// Feeds have no business declaring entities; documents that do are
-/// entity-expansion ("billion laughs") or external-entity attacks. The
-/// parsers here never expand them, but the references would otherwise be
-/// stored as literal `&lol9;` junk, so such a document is refused whole.
-pub(super) fn declares_entities(text: &str) -> bool {
+/// Whether the prolog's DOCTYPE declares entities in the shapes attacks
+/// use: parameter entities, external entities (`SYSTEM`/`PUBLIC`, which
+/// read files or URLs), or entities that refer to other entities (the
+/// exponential "billion laughs"). The parsers here never expand entities,
+/// but such a document is an attack, not a feed, and its `&lol9;`
+/// references would otherwise be stored as text. A plain declaration such
+/// as `<!ENTITY nbsp "&#160;">` is not hostile.
+pub(super) fn declares_hostile_entities(text: &str) -> bool {
+    let Some(subset) = internal_subset(text) else {
+        return false;
+    };
+    subset.contains('%')
+        || subset.split("<!ENTITY").skip(1).any(|decl| {
+            let decl = decl.split('>').next().unwrap_or(decl);
+            let value = decl.split(['"', '\'']).nth(1).unwrap_or("");
+            decl.contains("SYSTEM")
+                || decl.contains("PUBLIC")
+                || value.replace("&#", "").contains('&')
+        })
+}
+
+/// The internal subset (`[...]`) of the prolog's DOCTYPE, if any.
+fn internal_subset(text: &str) -> Option<&str> {
     let mut rest = text;
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         if rest.starts_with("<?") {
-            rest = match after(rest, "?>") {
-                Some(r) => r,
-                None => return false,
-            };
+            rest = after(rest, "?>")?;
         } else if rest.starts_with("<!--") {
-            rest = match after(rest, "-->") {
-                Some(r) => r,
-                None => return false,
-            };
-        } else if let Some(doctype) = strip_prefix_ignore_case(rest, "<!DOCTYPE") {
-            let close = doctype.find('>').unwrap_or(doctype.len());
-            return match doctype.find('[') {
-                Some(open) if open < close => {
-                    let subset = &doctype[open..];
-                    let end = subset.find(']').unwrap_or(subset.len());
-                    subset[..end].contains("<!ENTITY")
-                }
-                _ => false,
-            };
+            rest = after(rest, "-->")?;
         } else {
-            return false;
+            let doctype = strip_prefix_ignore_case(rest, "<!DOCTYPE")?;
+            let close = doctype.find('>').unwrap_or(doctype.len());
+            let open = doctype.find('[').filter(|&open| open < close)?;
+            let subset = &doctype[open..];
+            return Some(&subset[..subset.find(']').unwrap_or(subset.len())]);
         }
     }
 }

@@ -106,6 +106,15 @@ fn billion_laughs_are_refused_quickly() {
 }
 
 #[test]
+fn plain_entity_declaration_is_accepted() {
+    let body = br#"<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY nbsp "&#160;"><!ENTITY co 'ACME'>]>
+        <rss version="2.0"><channel><title>t</title>
+        <item><title>a&nbsp;b</title><link>https://example.com/a</link></item></channel></rss>"#;
+    let feed = parse_ok(body, "https://example.com/feed");
+    assert_eq!(feed.entries.len(), 1);
+}
+
+#[test]
 fn doctype_without_entities_is_accepted() {
     // The Netscape RSS 0.91 DOCTYPE names an external DTD but declares nothing.
     let body = br#"<?xml version="1.0"?>
