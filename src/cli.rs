@@ -1,5 +1,6 @@
 //! Command-line interface: clap structures and help text, nothing else.
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -121,9 +122,10 @@ pub struct ArticlesArgs {
     /// Only this feed (URL or id).
     #[arg(long, value_name = "URL|ID")]
     pub feed: Option<String>,
-    /// Only articles published (or first seen, when undated) at or after this time.
-    #[arg(long, value_name = "RFC3339")]
-    pub since: Option<String>,
+    /// Only articles published (else updated, else first seen) at or after
+    /// this time, e.g. 2026-01-31T00:00:00Z.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub since: Option<DateTime<Utc>>,
     /// At most this many articles.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
@@ -142,4 +144,11 @@ pub enum ArticleFormat {
     Table,
     Json,
     Jsonl,
+}
+
+/// clap parser for RFC 3339 times, so a bad value is a usage error (exit 2).
+fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 time like 2026-01-31T00:00:00Z ({e})"))
 }

@@ -5,8 +5,7 @@
 use super::table::{truncate, write_table};
 use crate::cli::{ArticleFormat, ArticlesArgs};
 use crate::store::{ArticleFilter, Store};
-use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
+use anyhow::Result;
 use std::io::Write;
 
 pub async fn articles(store: &Store, out: &mut dyn Write, args: &ArticlesArgs) -> Result<()> {
@@ -14,22 +13,10 @@ pub async fn articles(store: &Store, out: &mut dyn Write, args: &ArticlesArgs) -
         Some(sel) => Some(store.find_feed(sel).await?.id),
         None => None,
     };
-    let since = match &args.since {
-        Some(s) => Some(
-            DateTime::parse_from_rfc3339(s)
-                .with_context(|| {
-                    format!(
-                        "--since: expected an RFC 3339 time like 2026-01-31T00:00:00Z, got {s:?}"
-                    )
-                })?
-                .with_timezone(&Utc),
-        ),
-        None => None,
-    };
     let rows = store
         .articles(ArticleFilter {
             feed,
-            since,
+            since: args.since,
             limit: args.limit,
         })
         .await?;

@@ -91,7 +91,7 @@ fn articles_formats_and_bad_arguments() {
     assert!(table.stdout.contains(all[0].title()), "{}", table.stdout);
 
     let bad = p.app.run(&["articles", "--since", "yesterday"]);
-    assert_eq!(bad.code(), Some(1));
+    assert_eq!(bad.code(), Some(2), "a malformed --since is a usage error");
     assert!(bad.stderr.contains("--since"), "{}", bad.stderr);
     let unknown = p.app.run(&["articles", "--feed", "999"]);
     assert_eq!(unknown.code(), Some(1));
