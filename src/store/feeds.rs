@@ -44,27 +44,24 @@ pub struct NewFeed {
     pub origin: &'static str,
 }
 
-/// A `SELECT` of every feed column, with the article count, followed by
-/// the given clauses; a macro so each query stays one constant string.
+/// A `SELECT` of every feed column followed by `$tail`; a macro so each
+/// query stays one constant string. The last column is the article count:
+/// `select_feeds!(with_count, ..)` counts, `select_feeds!(..)` reads 0, for
+/// the hot due-feed query that does not need it.
 macro_rules! select_feeds {
-    ($tail:literal) => {
-        concat!(
-            "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
-             etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-             last_outcome, last_error, consecutive_errors, \
-             (SELECT COUNT(*) FROM articles a WHERE a.feed_id = feeds.id) FROM feeds ",
-            $tail
-        )
+    (with_count, $tail:literal) => {
+        select_feeds!(@ "(SELECT COUNT(*) FROM articles a WHERE a.feed_id = feeds.id)", $tail)
     };
-}
-
-/// The same columns with 0 for the article count, for the hot due-feed query.
-macro_rules! select_feeds_light {
     ($tail:literal) => {
+        select_feeds!(@ "0", $tail)
+    };
+    (@ $count:literal, $tail:literal) => {
         concat!(
             "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
              etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-             last_outcome, last_error, consecutive_errors, 0 FROM feeds ",
+             last_outcome, last_error, consecutive_errors, ",
+            $count,
+            " FROM feeds ",
             $tail
         )
     };
@@ -119,7 +116,11 @@ impl Store {
                     ts(now)
                 ],
             )? == 1;
-            let rec = tx.query_row(select_feeds!("WHERE url = ?1"), [&feed.url], feed_from_row)?;
+            let rec = tx.query_row(
+                select_feeds!(with_count, "WHERE url = ?1"),
+                [&feed.url],
+                feed_from_row,
+            )?;
             tx.commit()?;
             Ok((rec, created))
         })
@@ -169,7 +170,7 @@ impl Store {
             let normalized = url::Url::parse(&selector).map(|u| u.to_string()).ok();
             let found = c
                 .query_row(
-                    select_feeds!("WHERE id = ?1 OR url = ?2 OR url = ?3"),
+                    select_feeds!(with_count, "WHERE id = ?1 OR url = ?2 OR url = ?3"),
                     params![by_id, selector, normalized],
                     feed_from_row,
                 )
@@ -182,7 +183,7 @@ impl Store {
     /// Every feed, ordered by id, with article counts.
     pub async fn list_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(|c| {
-            let mut st = c.prepare(select_feeds!("ORDER BY id"))?;
+            let mut st = c.prepare(select_feeds!(with_count, "ORDER BY id"))?;
             let rows = st.query_map([], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -196,7 +197,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(move |c| {
-            let mut st = c.prepare_cached(select_feeds_light!(
+            let mut st = c.prepare_cached(select_feeds!(
                 "WHERE enabled = 1 AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
             ))?;
             let rows = st.query_map(params![ts(now), limit as i64], feed_from_row)?;
@@ -208,9 +209,7 @@ impl Store {
     /// Every enabled feed, due or not.
     pub async fn enabled_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(|c| {
-            let mut st = c.prepare(select_feeds_light!(
-                "WHERE enabled = 1 ORDER BY next_check_at"
-            ))?;
+            let mut st = c.prepare(select_feeds!("WHERE enabled = 1 ORDER BY next_check_at"))?;
             let rows = st.query_map([], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
