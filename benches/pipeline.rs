@@ -15,12 +15,11 @@
 //! (a) `feed_rs::parser::parse`, one thread: the floor any parse costs;
 //! (b) `feedsieve::parse::parse_feed`, one thread;
 //! (c) parse + `normalize_entry` + `dedup::assign_keys`, one thread: the CPU
-//!     part of a poll (`pipeline::ingest`, which is private and mirrored here);
-//! (d) the full path as `pipeline.rs` runs it: body hash and `known_keys` on
-//!     the runtime, (c) on the blocking pool with `IN_FLIGHT` feeds at once,
-//!     `record_poll` on the store thread; items/s end to end;
-//! (d') the same with at most one ingest per core at a time (a semaphore
-//!     around `spawn_blocking`), to show what CPU oversubscription costs;
+//!     part of a poll;
+//! (d) the full path as the daemon runs it for a fresh body:
+//!     `Pipeline::ingest` (parse and normalize on the blocking pool, one per
+//!     core, then `known_keys` and identity) and `record_poll` on the store
+//!     thread, with `IN_FLIGHT` feeds at once; items/s end to end;
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
 //!     share of (d).
 
@@ -112,13 +111,11 @@ fn cpu_stages(docs: &[FeedDoc], urls: &[String], reps: usize) -> BenchResult<(Ve
     Ok((rows, split))
 }
 
-/// What (d) and (d') saw besides their rows.
+/// What (d) saw besides its row.
 struct StoreNotes {
     feeds: usize,
     full: full_path::FullPath,
-    capped: full_path::FullPath,
-    cores: usize,
-    /// VmHWM after (d'), before (e) prepares its own batches.
+    /// VmHWM after (d), before (e) prepares its own batches.
     peak_mb: u64,
 }
 
@@ -128,21 +125,18 @@ impl std::fmt::Display for StoreNotes {
             f,
             "(d) {} feeds added in {:.2} s (not timed); {} items stored ({} in the DB), \
              {IN_FLIGHT} feeds in flight; wall time summed over feeds: ingest {:.2} s, \
-             record_poll {:.2} s (with (d') capped at {}: {:.2} s, {:.2} s)",
+             record_poll {:.2} s",
             self.feeds,
             self.full.add_secs,
             self.full.stored,
             self.full.db_rows,
             self.full.ingest_wall,
             self.full.record_wait,
-            self.cores,
-            self.capped.ingest_wall,
-            self.capped.record_wait,
         )
     }
 }
 
-/// (d), (d') and (e) on a multi-threaded runtime, rows appended to `rows`.
+/// (d) and (e) on a multi-threaded runtime, rows appended to `rows`.
 fn store_stages(
     docs: &Arc<Vec<FeedDoc>>,
     urls: &Arc<Vec<String>>,
@@ -151,22 +145,11 @@ fn store_stages(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None))?;
+    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone()))?;
     rows.push(Row {
         name: "(d) full path + store, all cores",
         items: full.stored,
         secs: full.secs,
-    });
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let capped = runtime.block_on(full_path::full_path(
-        docs.clone(),
-        urls.clone(),
-        Some(cores),
-    ))?;
-    rows.push(Row {
-        name: "(d') as (d), ingests capped at cores",
-        items: capped.stored,
-        secs: capped.secs,
     });
     let peak_mb = proc_status_mb("VmHWM:");
     let (stored, secs) = runtime.block_on(full_path::store_only(docs.clone(), urls.clone()))?;
@@ -178,8 +161,6 @@ fn store_stages(
     Ok(StoreNotes {
         feeds: docs.len(),
         full,
-        capped,
-        cores,
         peak_mb,
     })
 }

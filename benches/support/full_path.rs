@@ -5,17 +5,19 @@
 
 use super::corpus::FeedDoc;
 use chrono::Utc;
+use feedsieve::dedup;
 use feedsieve::dedup::KnownKeys;
+use feedsieve::fetch::{Fetcher, HttpSettings};
 use feedsieve::model::Validators;
 use feedsieve::normalize::NormalizeContext;
-use feedsieve::pipeline::{self, body_hash};
+use feedsieve::pipeline::{Pipeline, body_hash, parse_and_normalize};
+use feedsieve::scheduler::Policy;
 use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
 use futures_util::StreamExt;
 use std::error::Error;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
 /// Feeds in flight in (d): the default `scheduler.max_concurrent_fetches`.
 pub const IN_FLIGHT: usize = 16;
@@ -35,23 +37,6 @@ pub fn context<'a>(feed_url: &'a str, feed_language: Option<&'a str>) -> Normali
         max_future_skew: chrono::Duration::from_std(MAX_FUTURE_SKEW)
             .unwrap_or(chrono::Duration::zero()),
     }
-}
-
-/// The daemon's own CPU path, with the default future skew.
-fn ingest(
-    bytes: &[u8],
-    content_type: Option<&str>,
-    doc_url: &str,
-    known: &KnownKeys,
-) -> Result<pipeline::Ingested, feedsieve::parse::ParseError> {
-    pipeline::ingest(
-        bytes,
-        content_type,
-        doc_url,
-        Utc::now(),
-        MAX_FUTURE_SKEW,
-        known,
-    )
 }
 
 async fn open_with_feeds(dir: &Path, urls: &[String]) -> BenchResult<(Store, Vec<FeedRecord>)> {
@@ -87,21 +72,28 @@ struct FeedTimes {
     record: Duration,
 }
 
-/// (d), with at most `ingest_limit` ingests running at once when given (the
-/// pipeline itself has no such limit: every feed in flight may parse).
-pub async fn full_path(
-    docs: Arc<Vec<FeedDoc>>,
-    urls: Arc<Vec<String>>,
-    ingest_limit: Option<usize>,
-) -> BenchResult<FullPath> {
+/// (d): every feed through `Pipeline::ingest` and `record_poll`, as the
+/// daemon handles a fresh body, with `IN_FLIGHT` feeds at once.
+pub async fn full_path(docs: Arc<Vec<FeedDoc>>, urls: Arc<Vec<String>>) -> BenchResult<FullPath> {
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
     let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
     let add_secs = t.elapsed().as_secs_f64();
-    let limit = ingest_limit.map(|n| Arc::new(Semaphore::new(n)));
+    let fetcher = Fetcher::new(HttpSettings {
+        user_agent: "feedsieve-bench".to_string(),
+        timeout: Duration::from_secs(30),
+        connect_timeout: Duration::from_secs(10),
+        max_body_bytes: 16 << 20,
+        max_redirects: 5,
+        allow_private_networks: false,
+    })?;
+    let policy = Policy {
+        default_interval: Duration::from_secs(1800),
+    };
+    let pipeline = Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW);
     let t = Instant::now();
     let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())
-        .map(|(n, feed)| poll_one(&store, docs.clone(), n, feed, limit.clone()))
+        .map(|(n, feed)| poll_one(&pipeline, docs.clone(), n, feed))
         .buffer_unordered(IN_FLIGHT);
     let (mut stored, mut ingest_wall, mut record_wait) = (0, 0.0, 0.0);
     while let Some(done) = polls.next().await {
@@ -112,6 +104,7 @@ pub async fn full_path(
     }
     let secs = t.elapsed().as_secs_f64();
     drop(polls);
+    drop(pipeline);
     store.close().await;
     let conn = rusqlite::Connection::open(dir.path().join("bench.db"))?;
     let db_rows: i64 = conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
@@ -127,37 +120,31 @@ pub async fn full_path(
 
 /// One feed as `Pipeline::poll_feed` handles a fresh body, minus the HTTP.
 async fn poll_one(
-    store: &Store,
+    pipeline: &Pipeline,
     docs: Arc<Vec<FeedDoc>>,
     n: usize,
     feed: FeedRecord,
-    limit: Option<Arc<Semaphore>>,
 ) -> BenchResult<FeedTimes> {
     let started_at = Utc::now();
-    let hash = body_hash(&docs[n].body);
-    let known = store.known_keys(feed.id).await?;
-    let url = feed.url.clone();
-    let docs_for_task = docs.clone();
-    let permit = match limit {
-        Some(limit) => Some(limit.acquire_owned().await?),
-        None => None,
-    };
-    let (ingested, ingest) = tokio::task::spawn_blocking(move || {
-        let t = Instant::now();
-        let doc = &docs_for_task[n];
-        let r = ingest(&doc.body, Some(doc.content_type), &url, &known);
-        (r, t.elapsed())
-    })
-    .await?;
-    drop(permit);
-    let ing = ingested?;
-    let mut record = poll_record(&feed, started_at, docs[n].body.len());
+    let doc = &docs[n];
+    let hash = body_hash(&doc.body);
+    let t = Instant::now();
+    let ing = pipeline
+        .ingest(
+            feed.id,
+            doc.body.clone(),
+            Some(doc.content_type.to_string()),
+            feed.url.clone(),
+        )
+        .await??;
+    let ingest = t.elapsed();
+    let mut record = poll_record(&feed, started_at, doc.body.len());
     record.title = ing.title;
     record.site_url = ing.site_url;
     record.articles = ing.articles;
     record.body_hash = Some(hash);
     let t = Instant::now();
-    let counts = store.record_poll(record).await?;
+    let counts = pipeline.store.record_poll(record).await?;
     Ok(FeedTimes {
         counts,
         ingest,
@@ -206,7 +193,14 @@ pub async fn store_only(
         let mut records = Vec::with_capacity(chunk.len());
         for (i, feed) in chunk.iter().enumerate() {
             let doc = &docs[chunk_no * STORE_CHUNK + i];
-            let ing = ingest(&doc.body, Some(doc.content_type), &feed.url, &known)?;
+            let mut ing = parse_and_normalize(
+                &doc.body,
+                Some(doc.content_type),
+                &feed.url,
+                Utc::now(),
+                MAX_FUTURE_SKEW,
+            )?;
+            dedup::assign_keys(&mut ing.articles, &known);
             let mut record = poll_record(feed, Utc::now(), doc.body.len());
             record.title = ing.title;
             record.site_url = ing.site_url;

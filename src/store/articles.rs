@@ -12,6 +12,7 @@ use crate::model::{Article, Enclosure, FeedId};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// Counts from one batch upsert.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -160,22 +161,41 @@ fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
 }
 
 impl Store {
-    /// Item keys already stored for a feed, with their content hashes;
-    /// `dedup` uses them to keep keys stable when a feed starts or stops
-    /// reusing a guid.
-    pub async fn known_keys(&self, feed: FeedId) -> Result<KnownKeys, StoreError> {
+    /// What the feed already stores under the keys an item with one of
+    /// these base keys can have (the base key itself and its `#url:` /
+    /// `#hash:` forms); `dedup` uses them to keep keys stable between polls.
+    /// Only those rows are read, not the feed's whole history.
+    pub async fn known_keys(
+        &self,
+        feed: FeedId,
+        bases: BTreeSet<String>,
+    ) -> Result<KnownKeys, StoreError> {
         self.call(move |c| {
+            // Every key derived from `base` sorts in [base, base + "$"),
+            // since `#` (0x23) sorts just before `$` (0x24); the index on
+            // (feed_id, item_key) serves the range.
             let mut st = c.prepare_cached(
-                "SELECT item_key, content_hash, url FROM articles WHERE feed_id = ?1",
+                "SELECT item_key, content_hash, url FROM articles
+                 WHERE feed_id = ?1 AND item_key >= ?2 AND item_key < ?3",
             )?;
-            let rows = st.query_map([feed.0], |r| {
-                let item = KnownItem {
-                    content_hash: r.get(1)?,
-                    url: r.get(2)?,
-                };
-                Ok((r.get::<_, String>(0)?, item))
-            })?;
-            Ok(rows.collect::<Result<KnownKeys, _>>()?)
+            let mut known = KnownKeys::new();
+            for base in &bases {
+                let end = format!("{base}$");
+                let rows = st.query_map(params![feed.0, base, end], |r| {
+                    let item = KnownItem {
+                        content_hash: r.get(1)?,
+                        url: r.get(2)?,
+                    };
+                    Ok((r.get::<_, String>(0)?, item))
+                })?;
+                for row in rows {
+                    let (key, item) = row?;
+                    if key == *base || key[base.len()..].starts_with('#') {
+                        known.insert(key, item);
+                    }
+                }
+            }
+            Ok(known)
         })
         .await
     }

@@ -169,3 +169,27 @@ async fn poll_of_a_removed_feed_writes_nothing() {
     assert_eq!(store.article_count().await.unwrap(), 0);
     assert!(store.fetch_log(None, 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn known_keys_reads_only_the_keys_of_the_given_bases() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    let keys = [
+        "guid:1",
+        "guid:1#url:https://x/1",
+        "guid:10",
+        "guid:1!",
+        "url:https://x/1",
+    ];
+    let arts = keys.iter().map(|k| article(k, k)).collect();
+    store
+        .record_poll(poll(feed, Utc::now(), arts))
+        .await
+        .unwrap();
+    let bases = ["guid:1".to_string()].into_iter().collect();
+    let known = store.known_keys(feed, bases).await.unwrap();
+    let mut got: Vec<&str> = known.keys().map(String::as_str).collect();
+    got.sort();
+    assert_eq!(got, vec!["guid:1", "guid:1#url:https://x/1"]);
+    assert_eq!(known["guid:1"].content_hash, crate::model::hex(b"guid:1"));
+}

@@ -3,19 +3,22 @@
 //! a [`FeedReport`] and one fetch-log row.
 //!
 //! Parsing and normalization are CPU work, so they run on tokio's blocking
-//! pool; the store has its own thread. With several feeds in flight, both
-//! cores stay busy while the writer thread commits one feed at a time.
+//! pool (see [`ingest`](Pipeline::ingest)); the store has its own thread.
+//! With several feeds in flight, both cores stay busy while the writer
+//! thread commits.
 
-use crate::dedup::{self, KnownKeys};
+mod ingest;
+
+pub use ingest::{Ingested, body_hash, parse_and_normalize};
+
 use crate::fetch::{Fetch, FetchOutcome, Fetcher};
-use crate::model::{Article, FeedId, ParsedFeed};
-use crate::normalize::{self, NormalizeContext};
-use crate::parse;
+use crate::model::FeedId;
+
 use crate::scheduler::{self, Policy};
 use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
 use chrono::Utc;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -80,15 +83,6 @@ impl PassSummary {
         self.items_new += r.items.new;
         self.items_updated += r.items.updated;
     }
-}
-
-/// The parsed, normalized and keyed content of a body.
-#[derive(Debug)]
-pub struct Ingested {
-    /// Channel title as plain text.
-    pub title: Option<String>,
-    pub site_url: Option<String>,
-    pub articles: Vec<Article>,
 }
 
 impl Pipeline {
@@ -272,23 +266,11 @@ impl Pipeline {
             record.outcome = "unchanged".to_string();
             return Ok(());
         }
-        let known = self.store.known_keys(feed.id).await?;
-        let skew = self.max_future_skew;
-        let content_type = body.content_type.clone();
-        let _slot = self.ingest_slots.acquire().await;
-        let ingested = tokio::task::spawn_blocking(move || {
-            ingest(
-                &body.bytes,
-                content_type.as_deref(),
-                &final_url,
-                Utc::now(),
-                skew,
-                &known,
-            )
-        })
-        .await;
+        let ingested = self
+            .ingest(feed.id, body.bytes, body.content_type, final_url)
+            .await?;
         match ingested {
-            Ok(Ok(ing)) => {
+            Ok(ing) => {
                 record.outcome = if moved {
                     "redirected_permanently"
                 } else {
@@ -300,63 +282,15 @@ impl Pipeline {
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 record.outcome = "parse_error".to_string();
-                record.error = Some(e.to_string());
+                record.error = Some(e);
                 record.state = "failing";
                 // Validators of an unparseable body must not turn the next
                 // poll into a 304 that hides the problem.
                 record.validators = None;
             }
-            Err(join) => {
-                error!(error = %join, "parser task panicked");
-                record.outcome = "parse_error".to_string();
-                record.error = Some(format!("parser crashed: {join}"));
-                record.state = "failing";
-                record.validators = None;
-            }
         }
         Ok(())
     }
-}
-
-/// Parse, normalize and key one body: the CPU part of a poll, public so
-/// the benchmark measures exactly what the daemon runs.
-pub fn ingest(
-    bytes: &[u8],
-    content_type: Option<&str>,
-    doc_url: &str,
-    now: chrono::DateTime<Utc>,
-    max_future_skew: Duration,
-    known: &KnownKeys,
-) -> Result<Ingested, parse::ParseError> {
-    let parsed: ParsedFeed = parse::parse_feed(bytes, content_type, doc_url)?;
-    let ctx = NormalizeContext {
-        feed_url: doc_url,
-        feed_language: parsed.language.as_deref(),
-        now,
-        max_future_skew: chrono::Duration::from_std(max_future_skew)
-            .unwrap_or(chrono::Duration::zero()),
-    };
-    let mut articles: Vec<Article> = parsed
-        .entries
-        .iter()
-        .map(|e| normalize::normalize_entry(e, &ctx))
-        .collect();
-    dedup::assign_keys(&mut articles, known);
-    Ok(Ingested {
-        title: parsed
-            .title
-            .as_deref()
-            .map(normalize::text::plain_line)
-            .filter(|t| !t.is_empty()),
-        site_url: parsed.site_url,
-        articles,
-    })
-}
-
-/// Digest of a whole response body, compared between polls to spot servers
-/// that resend identical bytes.
-pub fn body_hash(bytes: &[u8]) -> String {
-    crate::model::hex(&Sha256::digest(bytes)[..16])
 }

@@ -1,0 +1,97 @@
+//! What a poll does with a new body: parse and normalize it on the blocking
+//! pool (one body per core at a time), look up the keys the feed already
+//! has for these items, and assign identities.
+
+use super::Pipeline;
+use crate::dedup::{self, KnownKeys};
+use crate::model::{Article, FeedId};
+use crate::normalize::{self, NormalizeContext};
+use crate::parse;
+use crate::store::StoreError;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tracing::error;
+
+/// The parsed, normalized and keyed content of a body.
+#[derive(Debug)]
+pub struct Ingested {
+    /// Channel title as plain text.
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub articles: Vec<Article>,
+}
+
+impl Pipeline {
+    /// Parses, normalizes and keys a body of `feed` fetched from `doc_url`.
+    /// The outer error is the store's; the inner one says, for the fetch
+    /// log, why the body could not be read.
+    pub async fn ingest(
+        &self,
+        feed: FeedId,
+        bytes: Vec<u8>,
+        content_type: Option<String>,
+        doc_url: String,
+    ) -> Result<Result<Ingested, String>, StoreError> {
+        let skew = self.max_future_skew;
+        let parsed = {
+            let _slot = self.ingest_slots.acquire().await;
+            tokio::task::spawn_blocking(move || {
+                parse_and_normalize(&bytes, content_type.as_deref(), &doc_url, Utc::now(), skew)
+            })
+            .await
+        };
+        let mut ingested = match parsed {
+            Ok(Ok(ingested)) => ingested,
+            Ok(Err(e)) => return Ok(Err(e.to_string())),
+            Err(join) => {
+                error!(error = %join, "parser task panicked");
+                return Ok(Err(format!("parser crashed: {join}")));
+            }
+        };
+        let bases: BTreeSet<String> = ingested.articles.iter().map(dedup::base_key).collect();
+        let known: KnownKeys = self.store.known_keys(feed, bases).await?;
+        dedup::assign_keys(&mut ingested.articles, &known);
+        Ok(Ok(ingested))
+    }
+}
+
+/// The CPU part of a poll: parse and normalize one body. Articles come back
+/// without keys; [`Pipeline::ingest`] assigns them.
+pub fn parse_and_normalize(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: &str,
+    now: DateTime<Utc>,
+    max_future_skew: Duration,
+) -> Result<Ingested, parse::ParseError> {
+    let parsed = parse::parse_feed(bytes, content_type, doc_url)?;
+    let ctx = NormalizeContext {
+        feed_url: doc_url,
+        feed_language: parsed.language.as_deref(),
+        now,
+        max_future_skew: chrono::Duration::from_std(max_future_skew)
+            .unwrap_or(chrono::Duration::zero()),
+    };
+    let articles = parsed
+        .entries
+        .iter()
+        .map(|e| normalize::normalize_entry(e, &ctx))
+        .collect();
+    Ok(Ingested {
+        title: parsed
+            .title
+            .as_deref()
+            .map(normalize::text::plain_line)
+            .filter(|t| !t.is_empty()),
+        site_url: parsed.site_url,
+        articles,
+    })
+}
+
+/// Digest of a whole response body, compared between polls to spot servers
+/// that resend identical bytes.
+pub fn body_hash(bytes: &[u8]) -> String {
+    crate::model::hex(&Sha256::digest(bytes)[..16])
+}
