@@ -12,8 +12,11 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     // 1: feeds, articles, fetch log.
     "
+    -- AUTOINCREMENT: a removed feed's id is never handed to a new feed, so a
+    -- poll in flight for the old one cannot land on the new one, and ids in
+    -- operators' notes and scripts stay unambiguous.
     CREATE TABLE feeds (
-        id                 INTEGER PRIMARY KEY,
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
         url                TEXT NOT NULL UNIQUE,
         name               TEXT,
         title              TEXT,

@@ -159,3 +159,55 @@ fn sigterm_during_a_slow_fetch_still_exits_in_time() {
         "the in-flight poll finishes and is recorded, no new one starts"
     );
 }
+
+#[test]
+fn a_feed_removed_during_its_poll_does_not_stop_the_daemon() {
+    let server = TestServer::start();
+    let urls = [server.url(server::SLOW), server.url("/fixtures/atom.xml")];
+    let settings = Settings {
+        timeout_secs: 3,
+        ..Settings::default()
+    };
+    // Added by command, not listed in the config: config feeds are merged
+    // back in by every command.
+    let app = App::with_settings(&settings, &[]);
+    app.run(&["feeds", "add", &urls[0]])
+        .assert_success("feeds add");
+    let mut child = start_daemon(&app);
+    let started = wait_for(Duration::from_secs(30), || {
+        (server.stats(server::SLOW).requests == 1).then_some(())
+    });
+    if started.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the slow fetch never started\n{}", logs(&app));
+    }
+    // Removed by another process while its fetch is in flight: recording
+    // that poll must fail for this feed only.
+    app.run(&["feeds", "remove", &urls[0]])
+        .assert_success("feeds remove");
+    app.run(&["feeds", "add", &urls[1]])
+        .assert_success("feeds add");
+    let db = app.db_path();
+    let ingested = wait_for(Duration::from_secs(60), || {
+        count(&db, "SELECT COUNT(*) FROM articles").filter(|&n| n > 0)
+    });
+    let still_running = child.try_wait().expect("try_wait").is_none();
+    if ingested.is_none() || !still_running {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "daemon stopped or never polled the new feed (running: {still_running})\n{}",
+            logs(&app)
+        );
+    }
+    sigterm(&child);
+    let (status, _) = wait_exit(&mut child, &app);
+    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert!(
+        logs(&app).contains("feed poll not recorded"),
+        "{}",
+        logs(&app)
+    );
+    assert_eq!(integrity(&db), "ok");
+}
