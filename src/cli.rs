@@ -96,6 +96,7 @@ pub enum FeedsCommand {
         after_help = "Example:\n  feedsieve feeds list --format json | jq '.[] | select(.state != \"ok\")'"
     )]
     List {
+        /// Output format: an aligned table, or a JSON array of feed objects.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -129,6 +130,8 @@ pub struct ArticlesArgs {
     /// At most this many articles.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Output format: an aligned table, a JSON array, or one JSON object per
+    /// line (the stable interface for other tools).
     #[arg(long, value_enum, default_value_t = ArticleFormat::Table)]
     pub format: ArticleFormat,
 }
