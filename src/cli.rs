@@ -36,7 +36,9 @@ pub enum Command {
     ///
     /// Feeds from the config file are merged into the database at start.
     /// Each feed is polled again after its interval (its own
-    /// `interval_secs`, else `scheduler.default_interval_secs`).
+    /// `interval_secs`, else `scheduler.default_interval_secs`); failing
+    /// feeds back off up to `scheduler.max_backoff_secs`; feeds that answer
+    /// 410 Gone are not polled again.
     #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml run")]
     Run,
 
@@ -70,7 +72,8 @@ pub struct PollArgs {
     /// Poll only this feed (URL or id); repeatable.
     #[arg(long, value_name = "URL|ID")]
     pub feed: Vec<String>,
-    /// Poll every enabled feed, due or not.
+    /// Poll every enabled feed, due or not (feeds that answered 410 Gone are
+    /// skipped; `--feed` still polls one).
     #[arg(long, conflicts_with = "feed")]
     pub all: bool,
 }

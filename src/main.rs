@@ -7,7 +7,6 @@ use feedsieve::cli::{Cli, Command, FeedsCommand};
 use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::Pipeline;
-use feedsieve::scheduler::Policy;
 use feedsieve::store::Store;
 use feedsieve::{daemon, ops};
 use std::io::Write;
@@ -139,9 +138,7 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
     Ok(Pipeline::new(
         store.clone(),
         fetcher,
-        Policy {
-            default_interval: config.scheduler.default_interval,
-        },
+        config.scheduler.policy,
         config.max_future_skew,
     ))
 }

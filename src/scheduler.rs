@@ -1,28 +1,113 @@
 //! Scheduling policy: when each feed is checked next.
 //!
-//! For now a fixed interval per feed (its own `interval_secs`, else
-//! `scheduler.default_interval_secs`). The schedule itself lives in the
-//! database (`feeds.next_check_at`), so a restart resumes where it left off;
-//! this module only computes times and never touches IO.
+//! The schedule itself lives in the database (`feeds.next_check_at`), so a
+//! restart resumes where it left off; this module only computes times and
+//! never touches IO or a clock: `pipeline` passes `now` and a jitter draw.
+//!
+//! * A feed that answered is polled again after its interval: its own
+//!   `interval_secs`, else `scheduler.default_interval_secs`, raised to the
+//!   server's hints (RSS `<ttl>`, `Cache-Control: max-age`: a publisher that
+//!   says "not before" is believed), and clamped to
+//!   `[min_interval, max_interval]`.
+//! * A transient failure (timeout, network error, 5xx, 429, unparseable
+//!   body) backs off exponentially from that interval, doubling per
+//!   consecutive error, up to `max_backoff`, and stays at that cap: a
+//!   failing feed is slowed down, never parked silently.
+//! * `Retry-After` (429, 503) is honoured: never earlier than it says,
+//!   capped at `max_backoff` so a hostile value cannot park a feed.
+//! * A feed that is gone (410) is not scheduled again.
+//!
+//! Jitter (up to a tenth of the delay) spreads feeds that share an interval,
+//! so they do not stay in lockstep after a restart.
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// What the scheduler needs from the configuration.
-#[derive(Debug, Clone, Copy)]
+/// The tunables from `[scheduler]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub default_interval: Duration,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    pub max_backoff: Duration,
 }
 
-/// When a feed polled at `now` is due again.
+impl Policy {
+    /// The defaults: 30 min interval, 5 min to 24 h, back off up to 24 h.
+    pub fn with_default_interval(default_interval: Duration) -> Policy {
+        Policy {
+            default_interval,
+            min_interval: Duration::from_secs(5 * 60),
+            max_interval: Duration::from_secs(24 * 3600),
+            max_backoff: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// What a poll came to, as far as scheduling cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The feed answered (new body, 304, or an identical body).
+    Answered,
+    /// A failure worth retrying; `retry_after` is the server's own wish.
+    Failed { retry_after: Option<Duration> },
+    /// 410 Gone: stop polling.
+    Gone,
+}
+
+/// What the scheduler knows about one feed after a poll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedState {
+    /// The feed's own `interval_secs`, if set.
+    pub interval: Option<Duration>,
+    /// Consecutive failures including this poll (0 after a success).
+    pub consecutive_errors: u32,
+}
+
+/// Server hints about how often to come back; each is a floor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// RSS `<ttl>`.
+    pub ttl: Option<Duration>,
+    /// `Cache-Control: max-age`.
+    pub max_age: Option<Duration>,
+}
+
+/// When the feed is due next, or `None` when it must not be polled again.
+/// `jitter` is a draw in `[0, 1)`.
 pub fn next_check(
     now: DateTime<Utc>,
-    feed_interval: Option<Duration>,
+    verdict: Verdict,
+    state: &FeedState,
+    hints: &Hints,
     policy: &Policy,
-) -> DateTime<Utc> {
-    let interval = feed_interval.unwrap_or(policy.default_interval);
-    let interval = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
-    now + interval
+    jitter: f64,
+) -> Option<DateTime<Utc>> {
+    let interval = interval(state, hints, policy);
+    let delay = match verdict {
+        Verdict::Gone => return None,
+        Verdict::Answered => interval,
+        Verdict::Failed { retry_after } => {
+            let cap = policy.max_backoff.max(interval);
+            let doublings = state.consecutive_errors.saturating_sub(1).min(32);
+            let backoff = interval.saturating_mul(1u32 << doublings.min(31)).min(cap);
+            backoff.max(retry_after.unwrap_or(Duration::ZERO).min(cap))
+        }
+    };
+    let jittered = delay + delay.mul_f64(jitter.clamp(0.0, 1.0) / 10.0);
+    let delay = chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::days(1));
+    Some(now + delay)
+}
+
+/// The normal interval: configured or default, raised to the hints,
+/// clamped to the policy's bounds.
+fn interval(state: &FeedState, hints: &Hints, policy: &Policy) -> Duration {
+    let base = state.interval.unwrap_or(policy.default_interval);
+    let floor = hints.ttl.max(hints.max_age).unwrap_or(Duration::ZERO);
+    base.max(floor).clamp(
+        policy.min_interval,
+        policy.max_interval.max(policy.min_interval),
+    )
 }
 
 #[cfg(test)]
@@ -30,21 +115,71 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    const MIN: u64 = 60;
+    const HOUR: u64 = 3600;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
     #[test]
-    fn feed_interval_wins_over_default() {
+    fn table() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let policy = Policy {
-            default_interval: Duration::from_secs(1800),
+        let policy = Policy::with_default_interval(secs(30 * MIN));
+        let ok = |interval: Option<u64>| FeedState {
+            interval: interval.map(secs),
+            consecutive_errors: 0,
         };
-        let cases = [
-            (None, now + chrono::Duration::minutes(30)),
-            (
-                Some(Duration::from_secs(60)),
-                now + chrono::Duration::minutes(1),
-            ),
+        let failing = |errors: u32| FeedState {
+            interval: None,
+            consecutive_errors: errors,
+        };
+        let none = Hints::default();
+        let failed = Verdict::Failed { retry_after: None };
+        #[rustfmt::skip]
+        let cases: &[(&str, Verdict, FeedState, Hints, Option<u64>)] = &[
+            ("default interval", Verdict::Answered, ok(None), none, Some(30 * MIN)),
+            ("own interval", Verdict::Answered, ok(Some(10 * MIN)), none, Some(10 * MIN)),
+            ("own interval below the minimum", Verdict::Answered, ok(Some(10)), none, Some(5 * MIN)),
+            ("own interval above the maximum", Verdict::Answered, ok(Some(100 * HOUR)), none, Some(24 * HOUR)),
+            ("ttl is a floor", Verdict::Answered, ok(None), Hints { ttl: Some(secs(2 * HOUR)), max_age: None }, Some(2 * HOUR)),
+            ("max-age below the interval changes nothing", Verdict::Answered, ok(None), Hints { ttl: None, max_age: Some(secs(60)) }, Some(30 * MIN)),
+            ("a huge ttl is capped", Verdict::Answered, ok(None), Hints { ttl: Some(secs(1000 * HOUR)), max_age: None }, Some(24 * HOUR)),
+            ("first failure", failed, failing(1), none, Some(30 * MIN)),
+            ("second failure doubles", failed, failing(2), none, Some(60 * MIN)),
+            ("fifth failure", failed, failing(5), none, Some(8 * HOUR)),
+            ("backoff capped", failed, failing(7), none, Some(24 * HOUR)),
+            ("stays at the cap, never parked", failed, failing(500), none, Some(24 * HOUR)),
+            ("retry-after longer than backoff", Verdict::Failed { retry_after: Some(secs(3 * HOUR)) }, failing(1), none, Some(3 * HOUR)),
+            ("retry-after shorter than backoff", Verdict::Failed { retry_after: Some(secs(10)) }, failing(2), none, Some(60 * MIN)),
+            ("hostile retry-after capped", Verdict::Failed { retry_after: Some(secs(365 * 24 * HOUR)) }, failing(1), none, Some(24 * HOUR)),
+            ("gone", Verdict::Gone, failing(1), none, None),
         ];
-        for (interval, want) in cases {
-            assert_eq!(next_check(now, interval, &policy), want);
+        for (name, verdict, state, hints, want) in cases {
+            let got = next_check(now, *verdict, state, hints, &policy, 0.0);
+            let want = want.map(|s| now + chrono::Duration::seconds(s as i64));
+            assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn jitter_adds_at_most_a_tenth() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let policy = Policy::with_default_interval(secs(1000));
+        let state = FeedState::default();
+        let at = |j| {
+            next_check(
+                now,
+                Verdict::Answered,
+                &state,
+                &Hints::default(),
+                &policy,
+                j,
+            )
+            .unwrap()
+        };
+        assert_eq!(at(0.0), now + chrono::Duration::seconds(1000));
+        assert_eq!(at(0.5), now + chrono::Duration::seconds(1050));
+        assert!(at(0.999) < now + chrono::Duration::seconds(1100));
     }
 }

@@ -87,9 +87,7 @@ pub async fn full_path(docs: Arc<Vec<FeedDoc>>, urls: Arc<Vec<String>>) -> Bench
         max_redirects: 5,
         allow_private_networks: false,
     })?;
-    let policy = Policy {
-        default_interval: Duration::from_secs(1800),
-    };
+    let policy = Policy::with_default_interval(Duration::from_secs(1800));
     let pipeline = Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW);
     let t = Instant::now();
     let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())

@@ -8,6 +8,7 @@
 //! fix a typo without reading code. `check-config` runs exactly this code.
 
 use crate::fetch::HttpSettings;
+use crate::scheduler::Policy;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -64,6 +65,9 @@ pub struct RawHttp {
 #[serde(deny_unknown_fields)]
 pub struct RawScheduler {
     pub default_interval_secs: u64,
+    pub min_interval_secs: u64,
+    pub max_interval_secs: u64,
+    pub max_backoff_secs: u64,
     pub max_concurrent_fetches: usize,
 }
 
@@ -114,7 +118,8 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
-    pub default_interval: Duration,
+    /// The scheduler takes this as it is.
+    pub policy: Policy,
     pub max_concurrent_fetches: usize,
 }
 
@@ -142,6 +147,9 @@ impl Default for RawConfig {
             },
             scheduler: RawScheduler {
                 default_interval_secs: 1800,
+                min_interval_secs: 300,
+                max_interval_secs: 86400,
+                max_backoff_secs: 86400,
                 max_concurrent_fetches: 16,
             },
             normalize: RawNormalize {
@@ -267,10 +275,7 @@ impl Config {
                 allow_private_networks: raw.http.allow_private_networks,
             },
             scheduler: SchedulerConfig {
-                default_interval: positive(
-                    "scheduler.default_interval_secs",
-                    raw.scheduler.default_interval_secs,
-                )?,
+                policy: scheduler_policy(&raw.scheduler)?,
                 max_concurrent_fetches: raw.scheduler.max_concurrent_fetches,
             },
             max_future_skew: Duration::from_secs(raw.normalize.max_future_skew_secs),
@@ -313,10 +318,26 @@ impl Config {
             "http.allow_private_networks = {}",
             h.allow_private_networks
         );
+        let p = &self.scheduler.policy;
         let _ = writeln!(
             s,
             "scheduler.default_interval_secs = {}",
-            self.scheduler.default_interval.as_secs()
+            p.default_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.min_interval_secs = {}",
+            p.min_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.max_interval_secs = {}",
+            p.max_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.max_backoff_secs = {}",
+            p.max_backoff.as_secs()
         );
         let _ = writeln!(
             s,
@@ -353,6 +374,30 @@ impl Config {
         }
         s
     }
+}
+
+/// The `[scheduler]` times, each positive, the bounds in order.
+fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
+    let secs = |key: &str, v: u64| {
+        if v == 0 {
+            Err(format!("key `scheduler.{key}` must be greater than 0"))
+        } else {
+            Ok(Duration::from_secs(v))
+        }
+    };
+    let policy = Policy {
+        default_interval: secs("default_interval_secs", raw.default_interval_secs)?,
+        min_interval: secs("min_interval_secs", raw.min_interval_secs)?,
+        max_interval: secs("max_interval_secs", raw.max_interval_secs)?,
+        max_backoff: secs("max_backoff_secs", raw.max_backoff_secs)?,
+    };
+    if policy.min_interval > policy.max_interval {
+        return Err(
+            "key `scheduler.min_interval_secs` must not exceed `scheduler.max_interval_secs`"
+                .to_string(),
+        );
+    }
+    Ok(policy)
 }
 
 /// Checks that a feed URL is absolute http(s) and returns it trimmed.

@@ -20,6 +20,8 @@ pub struct Ingested {
     /// Channel title as plain text.
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// RSS `<ttl>`: how long the publisher says the feed may be cached.
+    pub ttl: Option<Duration>,
     pub articles: Vec<Article>,
 }
 
@@ -86,6 +88,9 @@ pub fn parse_and_normalize(
             .map(normalize::text::plain_line)
             .filter(|t| !t.is_empty()),
         site_url: parsed.site_url,
+        ttl: parsed
+            .ttl_mins
+            .map(|m| Duration::from_secs(u64::from(m) * 60)),
         articles,
     })
 }

@@ -11,12 +11,12 @@ mod ingest;
 
 pub use ingest::{Ingested, body_hash, parse_and_normalize};
 
-use crate::fetch::{Fetch, FetchOutcome, Fetcher};
+use crate::fetch::{Fetch, FetchError, FetchOutcome, Fetcher, RetryAfter};
 use crate::model::FeedId;
 
-use crate::scheduler::{self, Policy};
+use crate::scheduler::{self, FeedState, Hints, Policy, Verdict};
 use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use std::sync::Arc;
@@ -190,15 +190,28 @@ impl Pipeline {
             body_hash: None,
             articles: Vec::new(),
         };
-        self.apply_fetch(&feed, fetch, &mut record).await?;
+        let (verdict, hints) = self.apply_fetch(&feed, fetch, &mut record).await?;
         let elapsed = clock.elapsed();
         record.finished_at = Utc::now();
         record.duration_ms = elapsed.as_millis() as u64;
+        let state = FeedState {
+            interval: feed.interval_secs.map(Duration::from_secs),
+            consecutive_errors: match verdict {
+                Verdict::Answered => 0,
+                _ => feed.consecutive_errors.saturating_add(1),
+            },
+        };
+        let jitter = jitter(feed.id, record.finished_at);
+        // A gone feed keeps its time; its state keeps it out of the due query.
         record.next_check_at = scheduler::next_check(
             record.finished_at,
-            feed.interval_secs.map(Duration::from_secs),
+            verdict,
+            &state,
+            &hints,
             &self.policy,
-        );
+            jitter,
+        )
+        .unwrap_or(record.finished_at);
         let outcome = record.outcome.clone();
         let error = record.error.clone();
         let status = record.status;
@@ -233,30 +246,36 @@ impl Pipeline {
 
     /// Fills the record from the fetch: outcome, error, and for a new body
     /// the parsed articles.
+    /// Returns what the scheduler needs to know of the poll.
     async fn apply_fetch(
         &self,
         feed: &FeedRecord,
         fetch: Fetch,
         record: &mut PollRecord,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(Verdict, Hints), StoreError> {
         let final_url = fetch.final_url.clone();
         let moved = fetch.permanent_redirect.is_some();
         let body = match fetch.result {
             Ok(FetchOutcome::NotModified) => {
                 record.outcome = "not_modified".to_string();
-                return Ok(());
+                return Ok((Verdict::Answered, Hints::default()));
             }
             Ok(FetchOutcome::Fetched(body)) => body,
             Err(e) => {
                 record.outcome = e.kind().to_string();
                 record.error = Some(e.to_string());
-                record.state = if e.kind() == "gone" {
-                    "gone"
-                } else {
-                    "failing"
-                };
-                return Ok(());
+                if matches!(e, FetchError::Gone) {
+                    record.state = "gone";
+                    return Ok((Verdict::Gone, Hints::default()));
+                }
+                record.state = "failing";
+                let retry_after = e.retry_after().map(|r| retry_delay(r, Utc::now()));
+                return Ok((Verdict::Failed { retry_after }, Hints::default()));
             }
+        };
+        let mut hints = Hints {
+            ttl: None,
+            max_age: body.cache.max_age_secs.map(Duration::from_secs),
         };
         let hash = body_hash(&body.bytes);
         record.validators = Some(body.validators.clone());
@@ -264,7 +283,7 @@ impl Pipeline {
         // an identical body cannot hold anything new, so skip the parse.
         if feed.body_hash.as_deref() == Some(hash.as_str()) {
             record.outcome = "unchanged".to_string();
-            return Ok(());
+            return Ok((Verdict::Answered, hints));
         }
         let ingested = self
             .ingest(feed.id, body.bytes, body.content_type, final_url)
@@ -281,6 +300,8 @@ impl Pipeline {
                 record.site_url = ing.site_url;
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
+                hints.ttl = ing.ttl;
+                Ok((Verdict::Answered, hints))
             }
             Err(e) => {
                 record.outcome = "parse_error".to_string();
@@ -289,8 +310,26 @@ impl Pipeline {
                 // Validators of an unparseable body must not turn the next
                 // poll into a 304 that hides the problem.
                 record.validators = None;
+                Ok((Verdict::Failed { retry_after: None }, hints))
             }
         }
-        Ok(())
     }
+}
+
+/// How long a `Retry-After` asks us to wait, seen from `now`.
+fn retry_delay(r: RetryAfter, now: DateTime<Utc>) -> Duration {
+    match r {
+        RetryAfter::Seconds(s) => Duration::from_secs(s),
+        RetryAfter::At(t) => (t - now).to_std().unwrap_or(Duration::ZERO),
+    }
+}
+
+/// A draw in `[0, 1)` for schedule jitter, different per feed and per poll.
+/// std's `RandomState` is seeded randomly per process, which is all the
+/// randomness spreading feeds needs.
+fn jitter(feed: FeedId, at: DateTime<Utc>) -> f64 {
+    use std::hash::BuildHasher;
+    let h =
+        std::collections::hash_map::RandomState::new().hash_one((feed.0, at.timestamp_micros()));
+    (h >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -191,6 +191,7 @@ impl Store {
     }
 
     /// Enabled feeds whose `next_check_at` has passed, most overdue first.
+    /// Feeds that answered 410 Gone are never due.
     pub async fn due_feeds(
         &self,
         now: DateTime<Utc>,
@@ -198,7 +199,7 @@ impl Store {
     ) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(move |c| {
             let mut st = c.prepare_cached(select_feeds!(
-                "WHERE enabled = 1 AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
+                "WHERE enabled = 1 AND state <> 'gone' AND next_check_at <= ?1 ORDER BY next_check_at LIMIT ?2"
             ))?;
             let rows = st.query_map(params![ts(now), limit as i64], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -206,10 +207,12 @@ impl Store {
         .await
     }
 
-    /// Every enabled feed, due or not.
+    /// Every enabled feed, due or not, except those that are gone.
     pub async fn enabled_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         self.call(|c| {
-            let mut st = c.prepare(select_feeds!("WHERE enabled = 1 ORDER BY next_check_at"))?;
+            let mut st = c.prepare(select_feeds!(
+                "WHERE enabled = 1 AND state <> 'gone' ORDER BY next_check_at"
+            ))?;
             let rows = st.query_map([], feed_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -220,7 +223,7 @@ impl Store {
     pub async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.call(|c| {
             let s: Option<String> = c.query_row(
-                "SELECT MIN(next_check_at) FROM feeds WHERE enabled = 1",
+                "SELECT MIN(next_check_at) FROM feeds WHERE enabled = 1 AND state <> 'gone'",
                 [],
                 |r| r.get(0),
             )?;

@@ -35,3 +35,4 @@ mod daemon;
 mod feeds_ops;
 mod formats;
 mod identity;
+mod schedule;

@@ -1,0 +1,115 @@
+//! What a poll's outcome does to the feed's schedule, read back from
+//! `feeds.next_check_at`: failures back off, `Retry-After` is honoured, a
+//! gone feed is not polled again.
+
+use crate::app::{App, Settings};
+use crate::server::{self, TestServer};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+/// Seconds from the last check to the next one, for the feed at `url`.
+fn delay_secs(app: &App, url: &str) -> i64 {
+    let conn = Connection::open(app.db_path()).expect("open database");
+    let (checked, next): (String, String) = conn
+        .query_row(
+            "SELECT last_checked_at, next_check_at FROM feeds WHERE url = ?1",
+            [url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("feed row");
+    let parse = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .expect("rfc3339")
+            .with_timezone(&Utc)
+    };
+    (parse(&next) - parse(&checked)).num_seconds()
+}
+
+/// Asserts `got` is `want` plus at most the scheduler's 10% jitter (and a
+/// second of rounding).
+fn assert_delay(got: i64, want: i64, what: &str) {
+    assert!(
+        got >= want - 1 && got <= want + want / 10 + 1,
+        "{what}: next check {got} s after the last, want {want} s (+10% jitter)"
+    );
+}
+
+fn app_with(server: &TestServer, paths: &[&str]) -> (App, Vec<String>) {
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let settings = Settings {
+        default_interval_secs: 600,
+        ..Settings::default()
+    };
+    (App::with_settings(&settings, &urls), urls)
+}
+
+#[test]
+fn repeated_server_errors_back_off_exponentially() {
+    let server = TestServer::start();
+    let (app, urls) = app_with(&server, &[server::SERVER_ERROR]);
+    for (errors, want) in [(1, 600), (2, 1200), (3, 2400), (4, 4800)] {
+        app.run(&["poll", "--feed", &urls[0]])
+            .assert_success("poll");
+        let feed = &app.feeds()[0];
+        assert_eq!(feed.consecutive_errors, errors);
+        assert_eq!(feed.state, "failing");
+        assert_delay(
+            delay_secs(&app, &urls[0]),
+            want,
+            &format!("after {errors} errors"),
+        );
+    }
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = TestServer::start();
+    let (app, urls) = app_with(&server, &[server::RATE_LIMITED]);
+    // The route says `Retry-After: 120`. With a 60 s interval the server's
+    // wish is longer than the backoff and wins; with 600 s it is a floor
+    // already met.
+    let short = [
+        ("FEEDSIEVE__SCHEDULER__MIN_INTERVAL_SECS", "30"),
+        ("FEEDSIEVE__SCHEDULER__DEFAULT_INTERVAL_SECS", "60"),
+    ];
+    app.run_env(&["poll", "--all"], &short)
+        .assert_success("poll");
+    assert_delay(
+        delay_secs(&app, &urls[0]),
+        120,
+        "429 with Retry-After: 120, 60 s interval",
+    );
+    assert_eq!(app.feeds()[0].last_outcome.as_deref(), Some("rate_limited"));
+    app.run(&["poll", "--all"]).assert_success("poll");
+    assert_delay(
+        delay_secs(&app, &urls[0]),
+        1200,
+        "second 429, 600 s interval doubled",
+    );
+}
+
+#[test]
+fn a_gone_feed_is_not_polled_again() {
+    let server = TestServer::start();
+    let (app, urls) = app_with(&server, &[server::GONE, "/fixtures/atom.xml"]);
+    app.run(&["poll", "--all"]).assert_success("first poll");
+    assert_eq!(server.stats(server::GONE).requests, 1);
+    let gone = app
+        .feeds()
+        .into_iter()
+        .find(|f| f.url == urls[0])
+        .expect("gone feed listed");
+    assert_eq!(gone.state, "gone");
+    let again = app.run(&["poll", "--all"]);
+    again.assert_success("second poll");
+    assert_eq!(
+        server.stats(server::GONE).requests,
+        1,
+        "a 410 feed is not requested again"
+    );
+    assert!(
+        again.stdout.contains("poll: 1 feeds"),
+        "only the live feed is polled: {}",
+        again.stdout
+    );
+}
