@@ -16,6 +16,12 @@
 //! * `Retry-After` (429, 503) is honoured: never earlier than it says,
 //!   capped at `max_backoff` so a hostile value cannot park a feed.
 //! * A feed that is gone (410) is not scheduled again.
+//! * A feed failing with 404 for longer than `dead_after` is `dead` (still
+//!   retried at the backoff cap: sites come back).
+//! * A permanent redirect (301/308) becomes the feed's URL only once it has
+//!   been seen on `redirects_to_persist` consecutive polls, because
+//!   misconfigured servers send a 301 for a day now and then; 302/307 never
+//!   move a feed.
 //!
 //! Jitter (up to a tenth of the delay) spreads feeds that share an interval,
 //! so they do not stay in lockstep after a restart.
@@ -30,6 +36,8 @@ pub struct Policy {
     pub min_interval: Duration,
     pub max_interval: Duration,
     pub max_backoff: Duration,
+    pub redirects_to_persist: u32,
+    pub dead_after: Duration,
 }
 
 impl Policy {
@@ -40,7 +48,55 @@ impl Policy {
             min_interval: Duration::from_secs(5 * 60),
             max_interval: Duration::from_secs(24 * 3600),
             max_backoff: Duration::from_secs(24 * 3600),
+            redirects_to_persist: 3,
+            dead_after: Duration::from_secs(7 * 24 * 3600),
         }
+    }
+}
+
+/// What to remember of a permanent redirect after a poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Move {
+    /// No (permanent) redirect this time: forget any streak.
+    None,
+    /// Seen `count` polls in a row; not trusted yet.
+    Track { target: String, count: u32 },
+    /// Seen often enough: the feed's URL becomes `target`.
+    Persist(String),
+}
+
+/// Updates the redirect streak with this poll's permanent redirect, if any.
+pub fn track_move(previous: Option<(&str, u32)>, seen: Option<&str>, policy: &Policy) -> Move {
+    let Some(target) = seen else {
+        return Move::None;
+    };
+    let count = match previous {
+        Some((prev, n)) if prev == target => n.saturating_add(1),
+        _ => 1,
+    };
+    if count >= policy.redirects_to_persist.max(1) {
+        Move::Persist(target.to_string())
+    } else {
+        Move::Track {
+            target: target.to_string(),
+            count,
+        }
+    }
+}
+
+/// The state of a feed whose poll failed: `dead` after a 404 that has
+/// lasted `dead_after`, else `failing`.
+pub fn failure_state(
+    status: Option<u16>,
+    failing_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> &'static str {
+    let dead_after = chrono::Duration::from_std(policy.dead_after).unwrap_or(chrono::Duration::MAX);
+    if status == Some(404) && now - failing_since >= dead_after {
+        "dead"
+    } else {
+        "failing"
     }
 }
 
@@ -160,6 +216,37 @@ mod tests {
             let want = want.map(|s| now + chrono::Duration::seconds(s as i64));
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    /// A redirect streak as the store remembers it: target and count.
+    type Streak<'a> = Option<(&'a str, u32)>;
+
+    #[test]
+    fn redirects_persist_after_three_consecutive_polls() {
+        let policy = Policy::with_default_interval(secs(1800));
+        let a = "https://new.example/feed";
+        #[rustfmt::skip]
+        let cases: &[(&str, Streak, Option<&str>, Move)] = &[
+            ("first sighting", None, Some(a), Move::Track { target: a.into(), count: 1 }),
+            ("second", Some((a, 1)), Some(a), Move::Track { target: a.into(), count: 2 }),
+            ("third persists", Some((a, 2)), Some(a), Move::Persist(a.into())),
+            ("another target restarts", Some(("https://x/", 2)), Some(a), Move::Track { target: a.into(), count: 1 }),
+            ("a poll without the redirect breaks the streak", Some((a, 2)), None, Move::None),
+        ];
+        for (name, prev, seen, want) in cases {
+            assert_eq!(&track_move(*prev, *seen, &policy), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn not_found_for_a_week_is_dead() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 8, 0, 0, 0).unwrap();
+        let policy = Policy::with_default_interval(secs(1800));
+        let days = |d| now - chrono::Duration::days(d);
+        assert_eq!(failure_state(Some(404), days(7), now, &policy), "dead");
+        assert_eq!(failure_state(Some(404), days(6), now, &policy), "failing");
+        assert_eq!(failure_state(Some(500), days(30), now, &policy), "failing");
+        assert_eq!(failure_state(None, days(30), now, &policy), "failing");
     }
 
     #[test]

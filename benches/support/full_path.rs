@@ -172,6 +172,9 @@ fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usiz
             last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".to_string()),
         }),
         body_hash: None,
+        moved_to: None,
+        moved_count: 0,
+        new_url: None,
         articles: Vec::new(),
     }
 }

@@ -68,6 +68,8 @@ pub struct RawScheduler {
     pub min_interval_secs: u64,
     pub max_interval_secs: u64,
     pub max_backoff_secs: u64,
+    pub redirects_to_persist: u32,
+    pub dead_after_secs: u64,
     pub max_concurrent_fetches: usize,
 }
 
@@ -150,6 +152,8 @@ impl Default for RawConfig {
                 min_interval_secs: 300,
                 max_interval_secs: 86400,
                 max_backoff_secs: 86400,
+                redirects_to_persist: 3,
+                dead_after_secs: 7 * 86400,
                 max_concurrent_fetches: 16,
             },
             normalize: RawNormalize {
@@ -390,7 +394,12 @@ fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
         min_interval: secs("min_interval_secs", raw.min_interval_secs)?,
         max_interval: secs("max_interval_secs", raw.max_interval_secs)?,
         max_backoff: secs("max_backoff_secs", raw.max_backoff_secs)?,
+        redirects_to_persist: raw.redirects_to_persist.max(1),
+        dead_after: secs("dead_after_secs", raw.dead_after_secs)?,
     };
+    if raw.redirects_to_persist == 0 {
+        return Err("key `scheduler.redirects_to_persist` must be at least 1".to_string());
+    }
     if policy.min_interval > policy.max_interval {
         return Err(
             "key `scheduler.min_interval_secs` must not exceed `scheduler.max_interval_secs`"

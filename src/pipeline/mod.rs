@@ -14,7 +14,7 @@ pub use ingest::{Ingested, body_hash, parse_and_normalize};
 use crate::fetch::{Fetch, FetchError, FetchOutcome, Fetcher, RetryAfter};
 use crate::model::FeedId;
 
-use crate::scheduler::{self, FeedState, Hints, Policy, Verdict};
+use crate::scheduler::{self, FeedState, Hints, Move, Policy, Verdict};
 use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 /// Everything a poll needs besides the feed.
 #[derive(Clone)]
@@ -167,10 +167,17 @@ impl Pipeline {
         let started_at = Utc::now();
         let clock = Instant::now();
         let fetch = self.fetcher.fetch(&feed.url, &feed.validators).await;
-        if let Some(target) = &fetch.permanent_redirect {
-            // Persisting the move waits for the scheduler issue (it must be
-            // seen on several polls first); until then it is only logged.
-            info!(redirect_to = %target, "feed redirects permanently");
+        let moved = scheduler::track_move(
+            feed.moved_to.as_deref().map(|t| (t, feed.moved_count)),
+            fetch.permanent_redirect.as_deref(),
+            &self.policy,
+        );
+        for hop in &fetch.redirects {
+            if matches!(hop.status, 301 | 308) {
+                info!(from = %hop.from, to = %hop.to, status = hop.status, "redirected permanently");
+            } else {
+                debug!(from = %hop.from, to = %hop.to, status = hop.status, "redirected");
+            }
         }
         let mut record = PollRecord {
             feed_id: feed.id,
@@ -188,8 +195,22 @@ impl Pipeline {
             site_url: None,
             validators: None,
             body_hash: None,
+            moved_to: None,
+            moved_count: 0,
+            new_url: None,
             articles: Vec::new(),
         };
+        match moved {
+            Move::None => {}
+            Move::Track { target, count } => {
+                record.moved_to = Some(target);
+                record.moved_count = count;
+            }
+            Move::Persist(target) => {
+                info!(redirect_to = %target, "feed moved: permanent redirect seen on consecutive polls");
+                record.new_url = Some(target);
+            }
+        }
         let (verdict, hints) = self.apply_fetch(&feed, fetch, &mut record).await?;
         let elapsed = clock.elapsed();
         record.finished_at = Utc::now();
@@ -201,6 +222,11 @@ impl Pipeline {
                 _ => feed.consecutive_errors.saturating_add(1),
             },
         };
+        if record.state == "failing" {
+            let since = feed.failing_since.unwrap_or(record.finished_at);
+            record.state =
+                scheduler::failure_state(record.status, since, record.finished_at, &self.policy);
+        }
         let jitter = jitter(feed.id, record.finished_at);
         // A gone feed keeps its time; its state keeps it out of the due query.
         record.next_check_at = scheduler::next_check(

@@ -32,6 +32,12 @@ pub struct FeedRecord {
     pub last_outcome: Option<String>,
     pub last_error: Option<String>,
     pub consecutive_errors: u32,
+    /// When the current run of failures began.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// A permanent redirect target seen on the last `moved_count`
+    /// consecutive polls, not yet made the feed's URL.
+    pub moved_to: Option<String>,
+    pub moved_count: u32,
     pub articles: i64,
 }
 
@@ -59,7 +65,7 @@ macro_rules! select_feeds {
         concat!(
             "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
              etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-             last_outcome, last_error, consecutive_errors, ",
+             last_outcome, last_error, consecutive_errors, failing_since, moved_to, moved_count, ",
             $count,
             " FROM feeds ",
             $tail
@@ -91,13 +97,21 @@ fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
         last_outcome: r.get(15)?,
         last_error: r.get(16)?,
         consecutive_errors: r.get::<_, i64>(17)?.max(0) as u32,
-        articles: r.get(18)?,
+        failing_since: r
+            .get::<_, Option<String>>(18)?
+            .as_deref()
+            .and_then(parse_ts),
+        moved_to: r.get(19)?,
+        moved_count: r.get::<_, i64>(20)?.max(0) as u32,
+        articles: r.get(21)?,
     })
 }
 
 impl Store {
     /// Adds a feed, due immediately. Returns the row and whether it was new;
-    /// an existing URL is left as it is.
+    /// an existing URL is left as it is, and so is a feed that has moved
+    /// away from this URL (it was added under it, then permanently
+    /// redirected), so a moved config feed is not added back at every start.
     pub async fn add_feed(
         &self,
         feed: NewFeed,
@@ -106,8 +120,9 @@ impl Store {
         self.call(move |c| {
             let tx = c.savepoint()?;
             let created = tx.execute(
-                "INSERT INTO feeds (url, name, interval_secs, origin, next_check_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(url) DO NOTHING",
+                "INSERT INTO feeds (url, added_url, name, interval_secs, origin, next_check_at, created_at)
+                 SELECT ?1, ?1, ?2, ?3, ?4, ?5, ?5
+                 WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 OR added_url = ?1)",
                 params![
                     feed.url,
                     feed.name,
@@ -117,7 +132,7 @@ impl Store {
                 ],
             )? == 1;
             let rec = tx.query_row(
-                select_feeds!(with_count, "WHERE url = ?1"),
+                select_feeds!(with_count, "WHERE url = ?1 OR added_url = ?1 ORDER BY url = ?1 DESC LIMIT 1"),
                 [&feed.url],
                 feed_from_row,
             )?;
@@ -139,11 +154,13 @@ impl Store {
             let mut added = 0;
             {
                 let mut insert = tx.prepare(
-                    "INSERT INTO feeds (url, name, interval_secs, origin, next_check_at, created_at)
-                     VALUES (?1, ?2, ?3, 'config', ?4, ?4) ON CONFLICT(url) DO NOTHING",
+                    "INSERT INTO feeds (url, added_url, name, interval_secs, origin, next_check_at, created_at)
+                     SELECT ?1, ?1, ?2, ?3, 'config', ?4, ?4
+                     WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 OR added_url = ?1)",
                 )?;
                 let mut update = tx.prepare(
-                    "UPDATE feeds SET name = COALESCE(?2, name), interval_secs = ?3 WHERE url = ?1",
+                    "UPDATE feeds SET name = COALESCE(?2, name), interval_secs = ?3
+                     WHERE url = ?1 OR added_url = ?1",
                 )?;
                 for f in &feeds {
                     let interval = f.interval.map(|d| d.as_secs() as i64);
@@ -170,7 +187,11 @@ impl Store {
             let normalized = url::Url::parse(&selector).map(|u| u.to_string()).ok();
             let found = c
                 .query_row(
-                    select_feeds!(with_count, "WHERE id = ?1 OR url = ?2 OR url = ?3"),
+                    select_feeds!(
+                        with_count,
+                        "WHERE id = ?1 OR url IN (?2, ?3) OR added_url IN (?2, ?3)
+                         ORDER BY url IN (?2, ?3) DESC LIMIT 1"
+                    ),
                     params![by_id, selector, normalized],
                     feed_from_row,
                 )

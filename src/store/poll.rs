@@ -7,6 +7,7 @@ use super::{Store, StoreError, fetch_log, ts};
 use crate::model::{Article, FeedId, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use tracing::warn;
 
 /// Everything one poll learned about a feed.
 #[derive(Debug, Clone)]
@@ -33,6 +34,11 @@ pub struct PollRecord {
     /// New validators and body hash, when a body was received.
     pub validators: Option<Validators>,
     pub body_hash: Option<String>,
+    /// The permanent-redirect streak to remember (see `scheduler::track_move`).
+    pub moved_to: Option<String>,
+    pub moved_count: u32,
+    /// The feed's new URL, when a permanent redirect has been seen often enough.
+    pub new_url: Option<String>,
     pub articles: Vec<Article>,
 }
 
@@ -50,8 +56,16 @@ const FEED_UPDATE: &str = "UPDATE feeds SET
         last_status = ?12,
         last_outcome = ?13,
         last_error = ?14,
-        consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END
+        consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END,
+        failing_since = CASE WHEN ?11 THEN NULL ELSE COALESCE(failing_since, ?10) END,
+        moved_to = ?15,
+        moved_count = ?16
      WHERE id = ?1";
+
+/// Moves a feed to the URL it permanently redirects to. `OR IGNORE`: when
+/// another feed already has that URL, the feed keeps its own.
+const FEED_MOVE: &str =
+    "UPDATE OR IGNORE feeds SET url = ?2, moved_to = NULL, moved_count = 0 WHERE id = ?1";
 
 impl Store {
     /// Stores a poll's result atomically and returns the article counts.
@@ -76,12 +90,19 @@ impl Store {
                 poll.status,
                 poll.outcome,
                 poll.error,
+                poll.moved_to,
+                poll.moved_count,
             ])?;
             if updated == 0 {
                 return Err(StoreError::NotFound(format!(
                     "feed {} was removed while it was being polled",
                     poll.feed_id
                 )));
+            }
+            if let Some(url) = &poll.new_url
+                && tx.prepare_cached(FEED_MOVE)?.execute(params![poll.feed_id.0, url])? == 0
+            {
+                warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
             }
             let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
             fetch_log::insert(&tx, &poll, counts)?;

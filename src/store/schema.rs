@@ -18,6 +18,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE feeds (
         id                 INTEGER PRIMARY KEY AUTOINCREMENT,
         url                TEXT NOT NULL UNIQUE,
+        -- The URL the feed was added under; differs from `url` once a
+        -- permanent redirect has moved the feed.
+        added_url          TEXT NOT NULL,
         name               TEXT,
         title              TEXT,
         site_url           TEXT,
@@ -35,9 +38,13 @@ const MIGRATIONS: &[&str] = &[
         last_outcome       TEXT,
         last_error         TEXT,
         consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        failing_since      TEXT,
+        moved_to           TEXT,
+        moved_count        INTEGER NOT NULL DEFAULT 0,
         created_at         TEXT NOT NULL
     );
     CREATE INDEX feeds_due ON feeds(next_check_at) WHERE enabled = 1;
+    CREATE INDEX feeds_added_url ON feeds(added_url);
 
     CREATE TABLE articles (
         id             INTEGER PRIMARY KEY,

@@ -35,6 +35,9 @@ fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
             last_modified: None,
         }),
         body_hash: Some("b1".to_string()),
+        moved_to: None,
+        moved_count: 0,
+        new_url: None,
         articles,
     }
 }

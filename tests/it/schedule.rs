@@ -3,7 +3,9 @@
 //! gone feed is not polled again.
 
 use crate::app::{App, Settings};
+use crate::routes::Route;
 use crate::server::{self, TestServer};
+use axum::http::header;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
@@ -112,4 +114,43 @@ fn a_gone_feed_is_not_polled_again() {
         "only the live feed is polled: {}",
         again.stdout
     );
+}
+
+/// Polls `path` four times; returns the feed's URL after each poll.
+fn urls_over_four_polls(server: &TestServer, path: &str) -> Vec<String> {
+    let (app, _) = app_with(server, &[path]);
+    (0..4)
+        .map(|_| {
+            app.run(&["poll", "--all"]).assert_success("poll");
+            app.feeds()[0].url.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn a_permanent_redirect_moves_the_feed_after_three_polls() {
+    let server = TestServer::start();
+    let from = server.url(server::MOVED);
+    let to = server.url("/fixtures/rss2.xml");
+    let urls = urls_over_four_polls(&server, server::MOVED);
+    assert_eq!(urls, [from.clone(), from, to.clone(), to]);
+    assert_eq!(
+        server.stats(server::MOVED).requests,
+        3,
+        "the fourth poll goes straight to the new URL"
+    );
+}
+
+#[test]
+fn a_temporary_redirect_never_moves_the_feed() {
+    let server = TestServer::start();
+    let path = "/special/temporarily-elsewhere";
+    server.route(
+        path,
+        Route::status(302, &[(header::LOCATION, "/fixtures/rss2.xml")]),
+    );
+    let from = server.url(path);
+    let urls = urls_over_four_polls(&server, path);
+    assert_eq!(urls, vec![from; 4]);
+    assert_eq!(server.stats(path).requests, 4);
 }
