@@ -1,0 +1,98 @@
+//! `check-config` output: the effective configuration as `key = value` lines.
+
+use super::Config;
+
+impl Config {
+    /// `key = value` lines of the effective configuration, for `check-config`.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let source = self.source.as_ref().map(|p| p.display().to_string());
+        let _ = writeln!(
+            s,
+            "# loaded from {}",
+            source.as_deref().unwrap_or("built-in defaults")
+        );
+        let _ = writeln!(
+            s,
+            "database.path = {:?}",
+            self.database_path.display().to_string()
+        );
+        let h = &self.http;
+        let _ = writeln!(s, "http.user_agent = {:?}", h.user_agent);
+        let _ = writeln!(s, "http.timeout_secs = {}", h.timeout.as_secs());
+        let _ = writeln!(
+            s,
+            "http.connect_timeout_secs = {}",
+            h.connect_timeout.as_secs()
+        );
+        let _ = writeln!(s, "http.max_body_bytes = {}", h.max_body_bytes);
+        let _ = writeln!(s, "http.max_redirects = {}", h.max_redirects);
+        let _ = writeln!(
+            s,
+            "http.allow_private_networks = {}",
+            h.allow_private_networks
+        );
+        let p = &self.scheduler.policy;
+        let _ = writeln!(
+            s,
+            "scheduler.default_interval_secs = {}",
+            p.default_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.min_interval_secs = {}",
+            p.min_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.max_interval_secs = {}",
+            p.max_interval.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.max_backoff_secs = {}",
+            p.max_backoff.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "scheduler.redirects_to_persist = {}",
+            p.redirects_to_persist
+        );
+        let _ = writeln!(s, "scheduler.dead_after_secs = {}", p.dead_after.as_secs());
+        let _ = writeln!(
+            s,
+            "scheduler.max_concurrent_fetches = {}",
+            self.scheduler.max_concurrent_fetches
+        );
+        let _ = writeln!(
+            s,
+            "normalize.max_future_skew_secs = {}",
+            self.max_future_skew.as_secs()
+        );
+        let _ = writeln!(
+            s,
+            "log.format = {:?}",
+            format!("{:?}", self.log_format).to_lowercase()
+        );
+        let _ = writeln!(s, "log.level = {:?}", self.log_level);
+        let _ = writeln!(s, "feeds = {} configured", self.feeds.len());
+        for f in &self.feeds {
+            let interval = f
+                .interval
+                .map(|d| format!(" every {}s", d.as_secs()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {}{}{}",
+                f.url,
+                f.name
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                interval
+            );
+        }
+        s
+    }
+}
