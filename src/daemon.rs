@@ -6,10 +6,18 @@
 //! no new poll starts, polls in flight finish and commit, and the loop is
 //! abandoned after [`SHUTDOWN_GRACE`] at the latest. A started transaction
 //! always completes, because it runs whole on the store thread.
+//!
+//! Under systemd (`Type=notify`) it reports READY once it runs (the store
+//! is open and migrated by then), STOPPING when a stop begins, and, when
+//! the unit sets `WatchdogSec`, a WATCHDOG ping every half period but only
+//! after the store has answered a query: a wedged database gets the
+//! service restarted instead of hanging silently. Outside systemd these
+//! notifications are no-ops.
 
 use crate::pipeline::Pipeline;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use chrono::Utc;
+use sd_notify::NotifyState;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -31,12 +39,17 @@ pub async fn run(
     concurrency: usize,
     cancel: CancellationToken,
 ) -> Result<(), StoreError> {
+    notify(&[NotifyState::Ready]);
+    if let Some(period) = sd_notify::watchdog_enabled() {
+        tokio::spawn(watchdog(pipeline.store.clone(), period / 2, cancel.clone()));
+    }
     let work = run_loop(&pipeline, concurrency, &cancel);
     tokio::pin!(work);
     tokio::select! {
         res = &mut work => return res,
         _ = cancel.cancelled() => {}
     }
+    notify(&[NotifyState::Stopping]);
     info!(
         grace_secs = SHUTDOWN_GRACE.as_secs(),
         "stopping: waiting for polls in flight"
@@ -95,4 +108,27 @@ async fn run_loop(
         }
     }
     Ok(())
+}
+
+/// Pings the systemd watchdog every `every` while the store answers.
+async fn watchdog(store: Store, every: Duration, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = cancel.cancelled() => return,
+        }
+        match store.ping().await {
+            Ok(()) => notify(&[NotifyState::Watchdog]),
+            Err(e) => error!(error = %e, "database does not answer; withholding the watchdog ping"),
+        }
+    }
+}
+
+/// Sends a state to systemd's notify socket; a failure only means systemd
+/// will not hear it, which is worth a warning, not a stop.
+fn notify(state: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        warn!(error = %e, "cannot notify systemd");
+    }
 }

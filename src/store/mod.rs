@@ -140,6 +140,12 @@ impl Store {
         }
     }
 
+    /// A trivial query: the database thread is alive and answering.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.call(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
     /// `PRAGMA integrity_check`, returning "ok" on a sound database.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
         self.call(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))

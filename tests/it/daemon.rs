@@ -211,3 +211,92 @@ fn a_feed_removed_during_its_poll_does_not_stop_the_daemon() {
     );
     assert_eq!(integrity(&db), "ok");
 }
+
+#[test]
+fn systemd_hears_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let server = TestServer::start();
+    let app = App::with_settings(&Settings::default(), &[server.url("/fixtures/atom.xml")]);
+    let socket_path = app.dir().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("socket timeout");
+    let log = |name: &str| File::create(app.dir().join(name)).expect("log file");
+    let mut child = app
+        .command(&["run"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "400000")
+        .stdin(Stdio::null())
+        .stdout(log("run.stdout"))
+        .stderr(log("run.stderr"))
+        .spawn()
+        .expect("start feedsieve run");
+    let mut heard: Vec<String> = Vec::new();
+    let mut listen = |until: &dyn Fn(&[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut buf = [0u8; 512];
+        while Instant::now() < deadline && !until(&heard) {
+            if let Ok(n) = socket.recv(&mut buf) {
+                heard.push(String::from_utf8_lossy(&buf[..n]).trim().to_string());
+            }
+        }
+    };
+    let pings = |h: &[String]| h.iter().filter(|m| *m == "WATCHDOG=1").count();
+    listen(&|h| pings(h) >= 2);
+    sigterm(&child);
+    listen(&|h| h.iter().any(|m| m == "STOPPING=1"));
+    let (status, _) = wait_exit(&mut child, &app);
+    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert_eq!(
+        heard.first().map(String::as_str),
+        Some("READY=1"),
+        "{heard:?}"
+    );
+    assert!(pings(&heard) >= 2, "watchdog pings: {heard:?}");
+    assert!(heard.iter().any(|m| m == "STOPPING=1"), "{heard:?}");
+}
+
+#[test]
+fn the_shipped_unit_passes_systemd_analyze_verify() {
+    let Ok(analyze) = which("systemd-analyze") else {
+        eprintln!("systemd-analyze not installed; skipping");
+        return;
+    };
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/feedsieve.service"
+    ))
+    .expect("read unit");
+    // verify checks that ExecStart exists; point it at the binary under test.
+    let unit = unit.replace("/usr/local/bin/feedsieve", env!("CARGO_BIN_EXE_feedsieve"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("feedsieve.service");
+    std::fs::write(&path, unit).expect("write unit");
+    let out = std::process::Command::new(analyze)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("run systemd-analyze");
+    // verify exits 0 on unknown keys and bad values, only warning about
+    // them, so any output at all is a failure.
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify objected:\n{said}"
+    );
+}
+
+/// The path of `program` on PATH.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
