@@ -45,11 +45,17 @@ pub async fn run(
     }
     let work = run_loop(&pipeline, concurrency, &cancel);
     tokio::pin!(work);
-    tokio::select! {
-        res = &mut work => return res,
-        _ = cancel.cancelled() => {}
-    }
+    // `biased`: when the stop signal and the loop's own exit are ready
+    // together, the stop path runs, so STOPPING is always sent.
+    let finished = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => None,
+        res = &mut work => Some(res),
+    };
     notify(&[NotifyState::Stopping]);
+    if let Some(res) = finished {
+        return res;
+    }
     info!(
         grace_secs = SHUTDOWN_GRACE.as_secs(),
         "stopping: waiting for polls in flight"
