@@ -87,7 +87,16 @@ async fn run_loop(
             }
         };
         if !due.is_empty() {
-            let summary = pipeline.poll_many(due, concurrency, cancel, |_| {}).await?;
+            // More due feeds than fetch slots is a burst (an import, a
+            // restart after downtime): spread it instead of firing at once.
+            let spread = if due.len() > concurrency {
+                pipeline.policy.burst_spread
+            } else {
+                Duration::ZERO
+            };
+            let summary = pipeline
+                .poll_many(due, concurrency, spread, cancel, |_| {})
+                .await?;
             info!(
                 feeds = summary.feeds,
                 fetched = summary.fetched,

@@ -24,7 +24,9 @@
 //!   move a feed.
 //!
 //! Jitter (up to a tenth of the delay) spreads feeds that share an interval,
-//! so they do not stay in lockstep after a restart.
+//! so they do not stay in lockstep after a restart. A burst of due feeds
+//! (a fresh import, a restart after downtime) is staggered over
+//! `burst_spread` instead of being fired at once ([`stagger`]).
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -38,6 +40,9 @@ pub struct Policy {
     pub max_backoff: Duration,
     pub redirects_to_persist: u32,
     pub dead_after: Duration,
+    /// Window over which a tick with more due feeds than fetch slots starts
+    /// them; zero starts them as fast as slots free up.
+    pub burst_spread: Duration,
 }
 
 impl Policy {
@@ -50,8 +55,18 @@ impl Policy {
             max_backoff: Duration::from_secs(24 * 3600),
             redirects_to_persist: 3,
             dead_after: Duration::from_secs(7 * 24 * 3600),
+            burst_spread: Duration::from_secs(60),
         }
     }
+}
+
+/// When the `i`-th of `n` due feeds may start, counted from the tick, so
+/// that the batch is spread evenly over `window`.
+pub fn stagger(i: usize, n: usize, window: Duration) -> Duration {
+    if n == 0 {
+        return Duration::ZERO;
+    }
+    window.mul_f64(i.min(n) as f64 / n as f64)
 }
 
 /// What to remember of a permanent redirect after a poll.
@@ -247,6 +262,18 @@ mod tests {
         assert_eq!(failure_state(Some(404), days(6), now, &policy), "failing");
         assert_eq!(failure_state(Some(500), days(30), now, &policy), "failing");
         assert_eq!(failure_state(None, days(30), now, &policy), "failing");
+    }
+
+    #[test]
+    fn a_burst_is_spread_evenly_over_the_window() {
+        let w = secs(60);
+        assert_eq!(stagger(0, 1000, w), Duration::ZERO);
+        assert_eq!(stagger(500, 1000, w), secs(30));
+        assert!(stagger(999, 1000, w) < w);
+        assert_eq!(stagger(3, 0, w), Duration::ZERO);
+        // In the first second of a 60 s window, 1,000 feeds start at most 17.
+        let first_second = (0..1000).filter(|&i| stagger(i, 1000, w) < secs(1)).count();
+        assert_eq!(first_second, 17);
     }
 
     #[test]

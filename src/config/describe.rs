@@ -62,6 +62,11 @@ impl Config {
         let _ = writeln!(s, "scheduler.dead_after_secs = {}", p.dead_after.as_secs());
         let _ = writeln!(
             s,
+            "scheduler.burst_spread_secs = {}",
+            p.burst_spread.as_secs()
+        );
+        let _ = writeln!(
+            s,
             "scheduler.max_concurrent_fetches = {}",
             self.scheduler.max_concurrent_fetches
         );

@@ -70,6 +70,7 @@ pub struct RawScheduler {
     pub max_backoff_secs: u64,
     pub redirects_to_persist: u32,
     pub dead_after_secs: u64,
+    pub burst_spread_secs: u64,
     pub max_concurrent_fetches: usize,
 }
 
@@ -154,6 +155,7 @@ impl Default for RawConfig {
                 max_backoff_secs: 86400,
                 redirects_to_persist: 3,
                 dead_after_secs: 7 * 86400,
+                burst_spread_secs: 60,
                 max_concurrent_fetches: 16,
             },
             normalize: RawNormalize {
@@ -307,6 +309,7 @@ fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
         max_backoff: secs("max_backoff_secs", raw.max_backoff_secs)?,
         redirects_to_persist: raw.redirects_to_persist.max(1),
         dead_after: secs("dead_after_secs", raw.dead_after_secs)?,
+        burst_spread: Duration::from_secs(raw.burst_spread_secs),
     };
     if raw.redirects_to_persist == 0 {
         return Err("key `scheduler.redirects_to_persist` must be at least 1".to_string());

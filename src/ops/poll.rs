@@ -42,18 +42,24 @@ pub async fn poll(
         None
     };
     let summary = pipeline
-        .poll_many(feeds, concurrency, cancel, |r| match &bar {
-            Some(bar) => {
-                bar.inc(1);
-                if r.failed() {
-                    bar.println(report_line(r));
+        .poll_many(
+            feeds,
+            concurrency,
+            std::time::Duration::ZERO,
+            cancel,
+            |r| match &bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    if r.failed() {
+                        bar.println(report_line(r));
+                    }
                 }
-            }
-            None => {
-                // A broken stdout (closed pipe) must not abort the pass.
-                let _ = writeln!(out, "{}", report_line(r));
-            }
-        })
+                None => {
+                    // A broken stdout (closed pipe) must not abort the pass.
+                    let _ = writeln!(out, "{}", report_line(r));
+                }
+            },
+        )
         .await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -103,21 +103,35 @@ impl Pipeline {
     }
 
     /// Polls `feeds` with at most `concurrency` in flight, calling `on_done`
-    /// after each. Stops starting new polls once `cancel` fires; polls in
-    /// flight run to completion so every started transaction commits.
+    /// after each, the `i`-th starting no earlier than its share of `spread`
+    /// (see [`scheduler::stagger`]). Stops starting new polls once `cancel`
+    /// fires; polls in flight run to completion so every started
+    /// transaction commits.
     pub async fn poll_many(
         &self,
         feeds: Vec<FeedRecord>,
         concurrency: usize,
+        spread: Duration,
         cancel: &CancellationToken,
         mut on_done: impl FnMut(&FeedReport),
     ) -> Result<PassSummary, StoreError> {
         let started = Instant::now();
+        let tick = tokio::time::Instant::now();
+        let n = feeds.len();
         let mut summary = PassSummary::default();
-        let mut results = futures_util::stream::iter(feeds)
+        let results = futures_util::stream::iter(feeds.into_iter().enumerate())
+            .then(|(i, feed)| async move {
+                let at = tick + scheduler::stagger(i, n, spread);
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = cancel.cancelled() => {}
+                }
+                feed
+            })
             .take_while(|_| std::future::ready(!cancel.is_cancelled()))
             .map(|feed| self.poll_feed(feed))
             .buffer_unordered(concurrency.max(1));
+        let mut results = std::pin::pin!(results);
         while let Some(report) = results.next().await {
             let report = report?;
             summary.add(&report);

@@ -154,3 +154,51 @@ fn a_temporary_redirect_never_moves_the_feed() {
     assert_eq!(urls, vec![from; 4]);
     assert_eq!(server.stats(path).requests, 4);
 }
+
+#[test]
+fn a_burst_of_due_feeds_is_staggered() {
+    let server = TestServer::start();
+    let (app, _) = app_with(&server, &[]);
+    // 1,000 feeds, all due at once, as after a fresh import.
+    let mut opml = String::from("<opml version=\"2.0\"><body>\n");
+    for n in 0..1000 {
+        let url = server.url(&format!("/fixtures/atom.xml?n={n}"));
+        opml.push_str(&format!(
+            "<outline text=\"f{n}\" xmlUrl=\"{}\"/>\n",
+            url.replace('&', "&amp;")
+        ));
+    }
+    opml.push_str("</body></opml>\n");
+    let file = app.dir().join("burst.opml");
+    std::fs::write(&file, opml).expect("write opml");
+    app.run(&["feeds", "import", file.to_str().expect("utf-8 path")])
+        .assert_success("feeds import");
+    let mut child = app
+        .command(&["run"])
+        .env("FEEDSIEVE__SCHEDULER__BURST_SPREAD_SECS", "20")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start feedsieve run");
+    // The first request marks the start of the tick; count one second on.
+    let first = crate::process::wait_for(std::time::Duration::from_secs(30), || {
+        (server.stats("/fixtures/atom.xml").requests > 0).then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let after_one_second = server.stats("/fixtures/atom.xml").requests;
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let after_three_seconds = server.stats("/fixtures/atom.xml").requests;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.is_some(), "the daemon never started polling");
+    // 1,000 over 20 s is 50 a second; allow for the moment we looked.
+    assert!(
+        after_one_second <= 120,
+        "{after_one_second} of 1,000 feeds requested in the first second"
+    );
+    assert!(
+        after_three_seconds > after_one_second,
+        "polling goes on: {after_one_second} then {after_three_seconds}"
+    );
+}
