@@ -7,6 +7,7 @@ use feedsieve::cli::{Cli, Command, FeedsCommand};
 use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::Pipeline;
+use feedsieve::scheduler::HostGates;
 use feedsieve::store::Store;
 use feedsieve::{daemon, ops};
 use std::io::Write;
@@ -140,6 +141,10 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
         fetcher,
         config.scheduler.policy,
         config.max_future_skew,
+        HostGates::new(
+            config.scheduler.per_host.clone(),
+            config.scheduler.host_groups.clone(),
+        ),
     ))
 }
 

@@ -11,7 +11,7 @@ use feedsieve::fetch::{Fetcher, HttpSettings};
 use feedsieve::model::Validators;
 use feedsieve::normalize::NormalizeContext;
 use feedsieve::pipeline::{Pipeline, body_hash, parse_and_normalize};
-use feedsieve::scheduler::Policy;
+use feedsieve::scheduler::{HostGates, HostLimits, Policy};
 use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
 use futures_util::StreamExt;
 use std::error::Error;
@@ -88,7 +88,15 @@ pub async fn full_path(docs: Arc<Vec<FeedDoc>>, urls: Arc<Vec<String>>) -> Bench
         allow_private_networks: false,
     })?;
     let policy = Policy::with_default_interval(Duration::from_secs(1800));
-    let pipeline = Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW);
+    // No HTTP here, so no host gates are consulted; any limits do.
+    let hosts = HostGates::new(
+        HostLimits {
+            concurrency: IN_FLIGHT,
+            min_interval: Duration::ZERO,
+        },
+        Vec::new(),
+    );
+    let pipeline = Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW, hosts);
     let t = Instant::now();
     let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())
         .map(|(n, feed)| poll_one(&pipeline, docs.clone(), n, feed))

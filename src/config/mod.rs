@@ -8,7 +8,7 @@
 //! fix a typo without reading code. `check-config` runs exactly this code.
 
 use crate::fetch::HttpSettings;
-use crate::scheduler::Policy;
+use crate::scheduler::{HostGroup, HostLimits, Policy};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +42,19 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub feeds: Vec<RawFeed>,
+    #[serde(default)]
+    pub host_groups: Vec<RawHostGroup>,
+}
+
+/// A `[[host_groups]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHostGroup {
+    pub hosts: Vec<String>,
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+    #[serde(default)]
+    pub min_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -71,6 +84,8 @@ pub struct RawScheduler {
     pub redirects_to_persist: u32,
     pub dead_after_secs: u64,
     pub burst_spread_secs: u64,
+    pub per_host_concurrency: usize,
+    pub per_host_min_interval_ms: u64,
     pub max_concurrent_fetches: usize,
 }
 
@@ -124,6 +139,9 @@ pub struct SchedulerConfig {
     /// The scheduler takes this as it is.
     pub policy: Policy,
     pub max_concurrent_fetches: usize,
+    /// Limits for a host group without its own entry.
+    pub per_host: HostLimits,
+    pub host_groups: Vec<HostGroup>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +174,8 @@ impl Default for RawConfig {
                 redirects_to_persist: 3,
                 dead_after_secs: 7 * 86400,
                 burst_spread_secs: 60,
+                per_host_concurrency: 1,
+                per_host_min_interval_ms: 1000,
                 max_concurrent_fetches: 16,
             },
             normalize: RawNormalize {
@@ -166,6 +186,7 @@ impl Default for RawConfig {
                 level: "info".to_string(),
             },
             feeds: Vec::new(),
+            host_groups: Vec::new(),
         }
     }
 }
@@ -242,6 +263,13 @@ impl Config {
         if raw.database.path.as_os_str().is_empty() {
             return Err("key `database.path` must not be empty".to_string());
         }
+        if raw.scheduler.per_host_concurrency == 0 {
+            return Err("key `scheduler.per_host_concurrency` must be greater than 0".to_string());
+        }
+        let per_host_default = HostLimits {
+            concurrency: raw.scheduler.per_host_concurrency,
+            min_interval: Duration::from_millis(raw.scheduler.per_host_min_interval_ms),
+        };
         let log_format = match raw.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -283,6 +311,8 @@ impl Config {
             scheduler: SchedulerConfig {
                 policy: scheduler_policy(&raw.scheduler)?,
                 max_concurrent_fetches: raw.scheduler.max_concurrent_fetches,
+                host_groups: host_groups(&raw.host_groups, &per_host_default)?,
+                per_host: per_host_default,
             },
             max_future_skew: Duration::from_secs(raw.normalize.max_future_skew_secs),
             log_format,
@@ -291,6 +321,42 @@ impl Config {
             source: file.map(Path::to_path_buf),
         })
     }
+}
+
+/// The `[[host_groups]]`, each with at least one host; unset limits are the
+/// per-host defaults.
+fn host_groups(raw: &[RawHostGroup], default: &HostLimits) -> Result<Vec<HostGroup>, String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let hosts: Vec<String> = g
+                .hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect();
+            if hosts.is_empty() {
+                return Err(format!(
+                    "key `host_groups[{i}].hosts` must name at least one host"
+                ));
+            }
+            if g.concurrency == Some(0) {
+                return Err(format!(
+                    "key `host_groups[{i}].concurrency` must be greater than 0"
+                ));
+            }
+            Ok(HostGroup {
+                hosts,
+                limits: HostLimits {
+                    concurrency: g.concurrency.unwrap_or(default.concurrency),
+                    min_interval: g
+                        .min_interval_ms
+                        .map(Duration::from_millis)
+                        .unwrap_or(default.min_interval),
+                },
+            })
+        })
+        .collect()
 }
 
 /// The `[scheduler]` times, each positive, the bounds in order.

@@ -14,7 +14,7 @@ pub use ingest::{Ingested, body_hash, parse_and_normalize};
 use crate::fetch::{Fetch, FetchError, FetchOutcome, Fetcher, RetryAfter};
 use crate::model::FeedId;
 
-use crate::scheduler::{self, FeedState, Hints, Move, Policy, Verdict};
+use crate::scheduler::{self, FeedState, Hints, HostGates, Move, Policy, Verdict};
 use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -36,6 +36,8 @@ pub struct Pipeline {
     /// in flight, but running more parses than cores only makes them
     /// compete with each other and with the store thread.
     ingest_slots: Arc<Semaphore>,
+    /// Per-host concurrency and spacing, shared by every poll.
+    hosts: Arc<HostGates>,
 }
 
 /// What one poll of one feed did.
@@ -91,6 +93,7 @@ impl Pipeline {
         fetcher: Fetcher,
         policy: Policy,
         max_future_skew: Duration,
+        hosts: HostGates,
     ) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Pipeline {
@@ -99,6 +102,7 @@ impl Pipeline {
             policy,
             max_future_skew,
             ingest_slots: Arc::new(Semaphore::new(cores)),
+            hosts: Arc::new(hosts),
         }
     }
 
@@ -180,7 +184,22 @@ impl Pipeline {
     async fn poll_feed_inner(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let fetch = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        let fetch = {
+            let _host = self.hosts.acquire(&feed.url).await;
+            self.fetcher.fetch(&feed.url, &feed.validators).await
+        };
+        if let Err(e @ (FetchError::RateLimited { .. } | FetchError::Status { .. })) = &fetch.result
+            && (e.retry_after().is_some() || matches!(e, FetchError::RateLimited { .. }))
+        {
+            // The host asked us to slow down: its other feeds wait too. A
+            // 429 without Retry-After holds the host off for a minute.
+            let wait = e
+                .retry_after()
+                .map_or(RATE_LIMIT_HOLD_OFF, |r| retry_delay(r, Utc::now()))
+                .min(self.policy.max_backoff);
+            self.hosts
+                .hold_off(&feed.url, tokio::time::Instant::now() + wait);
+        }
         let moved = scheduler::track_move(
             feed.moved_to.as_deref().map(|t| (t, feed.moved_count)),
             fetch.permanent_redirect.as_deref(),
@@ -355,6 +374,9 @@ impl Pipeline {
         }
     }
 }
+
+/// How long a host that answered 429 without `Retry-After` is left alone.
+const RATE_LIMIT_HOLD_OFF: Duration = Duration::from_secs(60);
 
 /// How long a `Retry-After` asks us to wait, seen from `now`.
 fn retry_delay(r: RetryAfter, now: DateTime<Utc>) -> Duration {

@@ -19,6 +19,9 @@ pub struct Settings {
     pub allow_private_networks: bool,
     pub default_interval_secs: u64,
     pub max_concurrent_fetches: usize,
+    /// Every test feed is on 127.0.0.1, one host: unless a test is about
+    /// per-host spacing, a `[[host_groups]]` entry lifts the limits for it.
+    pub per_host_limits: bool,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             allow_private_networks: true,
             default_interval_secs: 1800,
             max_concurrent_fetches: 8,
+            per_host_limits: false,
         }
     }
 }
@@ -68,6 +72,12 @@ impl App {
         );
         for url in feeds {
             toml.push_str(&format!("\n[[feeds]]\nurl = {}\n", toml_string(url)));
+        }
+        if !s.per_host_limits {
+            toml.push_str(&format!(
+                "\n[[host_groups]]\nhosts = [\"127.0.0.1\"]\nconcurrency = {}\nmin_interval_ms = 0\n",
+                s.max_concurrent_fetches
+            ));
         }
         App::with_config_text(dir, &toml)
     }

@@ -202,3 +202,36 @@ fn a_burst_of_due_feeds_is_staggered() {
         "polling goes on: {after_one_second} then {after_three_seconds}"
     );
 }
+
+#[test]
+fn requests_to_one_host_are_spaced_by_the_minimum_interval() {
+    let server = TestServer::start();
+    let paths = [
+        "/fixtures/atom.xml",
+        "/fixtures/rss2.xml",
+        "/fixtures/feed.json",
+        "/fixtures/rss1.rdf",
+    ];
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let settings = Settings {
+        per_host_limits: true,
+        ..Settings::default()
+    };
+    let app = App::with_settings(&settings, &urls);
+    let out = app.run_env(
+        &["poll", "--all"],
+        &[("FEEDSIEVE__SCHEDULER__PER_HOST_MIN_INTERVAL_MS", "300")],
+    );
+    out.assert_success("poll");
+    let arrivals = server.arrivals();
+    assert_eq!(arrivals.len(), 4, "one request per feed");
+    for pair in arrivals.windows(2) {
+        let gap = pair[1] - pair[0];
+        // Measured at the server: never closer than the minimum (less a
+        // little for the time the request spends in transit).
+        assert!(
+            gap >= std::time::Duration::from_millis(280),
+            "two requests to one host {gap:?} apart"
+        );
+    }
+}

@@ -67,6 +67,8 @@ pub struct PathStats {
 struct Shared {
     routes: Mutex<HashMap<String, Route>>,
     stats: Mutex<HashMap<String, PathStats>>,
+    /// When each request arrived, in order, with its path.
+    arrivals: Mutex<Vec<(std::time::Instant, String)>>,
     ignore_conditional: AtomicBool,
 }
 
@@ -236,6 +238,17 @@ impl TestServer {
             .store(ignore, Ordering::SeqCst);
     }
 
+    /// Arrival times of every request so far, in order.
+    pub fn arrivals(&self) -> Vec<std::time::Instant> {
+        self.shared
+            .arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
     pub fn stats(&self, path: &str) -> PathStats {
         self.shared
             .stats
@@ -249,6 +262,11 @@ impl TestServer {
 
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
+    shared
+        .arrivals
+        .lock()
+        .unwrap()
+        .push((std::time::Instant::now(), path.clone()));
     let headers = req.headers().clone();
     let route = shared.routes.lock().unwrap().get(&path).cloned();
     let ignore = shared.ignore_conditional.load(Ordering::SeqCst);

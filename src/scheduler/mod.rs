@@ -28,6 +28,10 @@
 //! (a fresh import, a restart after downtime) is staggered over
 //! `burst_spread` instead of being fired at once ([`stagger`]).
 
+mod hosts;
+
+pub use hosts::{HostGates, HostGroup, HostLimits, HostPermit, registrable_domain};
+
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 

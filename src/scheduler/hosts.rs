@@ -1,0 +1,202 @@
+//! Per-host politeness: at most `concurrency` requests in flight to one
+//! host and at least `min_interval` between the starts of two of them.
+//!
+//! Hosts are grouped by registrable domain (all `*.tumblr.com` feeds share
+//! one budget: publishers ban clients that burst across their subdomains);
+//! `[[host_groups]]` in the config can put other hosts together or give a
+//! group its own limits. A `Retry-After` or 429 from one feed slows the
+//! whole group down.
+//!
+//! This is the one stateful part of the scheduler; it holds gates in memory
+//! only, since spacing matters within a run, not across restarts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Limits for one group of hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLimits {
+    pub concurrency: usize,
+    pub min_interval: Duration,
+}
+
+/// A `[[host_groups]]` entry: these hosts (and their subdomains) share one
+/// budget with these limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostGroup {
+    pub hosts: Vec<String>,
+    pub limits: HostLimits,
+}
+
+struct Gate {
+    slots: Arc<Semaphore>,
+    /// Earliest start of the next request to this group.
+    next_start: Mutex<Instant>,
+    min_interval: Duration,
+}
+
+/// The gates of every host group seen so far.
+pub struct HostGates {
+    default: HostLimits,
+    groups: Vec<HostGroup>,
+    gates: Mutex<HashMap<String, Arc<Gate>>>,
+}
+
+/// Held while a request to a host group is in flight.
+pub struct HostPermit {
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl HostGates {
+    pub fn new(default: HostLimits, groups: Vec<HostGroup>) -> HostGates {
+        HostGates {
+            default,
+            groups,
+            gates: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot and the spacing of the group `url` belongs to.
+    pub async fn acquire(&self, url: &str) -> HostPermit {
+        let gate = self.gate(url);
+        // The semaphore is never closed; if it were, that would only mean
+        // no concurrency limit.
+        let slot = gate.slots.clone().acquire_owned().await.ok();
+        let start = {
+            let mut next = gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let start = (*next).max(Instant::now());
+            *next = start + gate.min_interval;
+            start
+        };
+        tokio::time::sleep_until(start).await;
+        HostPermit { _slot: slot }
+    }
+
+    /// No request to `url`'s group starts before `until` (a Retry-After).
+    pub fn hold_off(&self, url: &str, until: Instant) {
+        let gate = self.gate(url);
+        let mut next = gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
+        *next = (*next).max(until);
+    }
+
+    fn gate(&self, url: &str) -> Arc<Gate> {
+        let (key, limits) = self.group_of(url);
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        gates
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(Gate {
+                    slots: Arc::new(Semaphore::new(limits.concurrency.max(1))),
+                    next_start: Mutex::new(Instant::now()),
+                    min_interval: limits.min_interval,
+                })
+            })
+            .clone()
+    }
+
+    /// The budget key and limits for `url`.
+    fn group_of(&self, url: &str) -> (String, HostLimits) {
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            })
+            .unwrap_or_default();
+        for (i, group) in self.groups.iter().enumerate() {
+            if group.hosts.iter().any(|h| host_matches(&host, h)) {
+                return (format!("group#{i}"), group.limits.clone());
+            }
+        }
+        (registrable_domain(&host), self.default.clone())
+    }
+}
+
+/// `host` is `pattern` or a subdomain of it.
+fn host_matches(host: &str, pattern: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    host == pattern
+        || host
+            .strip_suffix(&pattern)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// `news.example.co.uk` → `example.co.uk`; IP addresses and names the
+/// public suffix list does not know stay as they are.
+pub fn registrable_domain(host: &str) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return host.to_string();
+    }
+    psl::domain_str(host).unwrap_or(host).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(concurrency: usize, ms: u64) -> HostLimits {
+        HostLimits {
+            concurrency,
+            min_interval: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn hosts_group_by_registrable_domain() {
+        let cases = [
+            ("a.tumblr.com", "tumblr.com"),
+            ("news.example.co.uk", "example.co.uk"),
+            ("example.com", "example.com"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("localhost", "localhost"),
+        ];
+        for (host, want) in cases {
+            assert_eq!(registrable_domain(host), want, "{host}");
+        }
+    }
+
+    #[test]
+    fn config_groups_match_hosts_and_subdomains() {
+        let gates = HostGates::new(
+            limits(1, 1000),
+            vec![HostGroup {
+                hosts: vec!["feeds.example.org".into(), "cdn.example.net".into()],
+                limits: limits(4, 0),
+            }],
+        );
+        let (a, la) = gates.group_of("https://feeds.example.org/rss");
+        let (b, _) = gates.group_of("https://eu.cdn.example.net/x");
+        let (c, lc) = gates.group_of("https://www.example.org/rss");
+        assert_eq!(a, b);
+        assert_eq!(la, limits(4, 0));
+        assert_eq!(c, "example.org");
+        assert_eq!(lc, limits(1, 1000));
+        assert!(!host_matches("badexample.org", "example.org"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn starts_are_spaced_per_group() {
+        let gates = HostGates::new(limits(1, 1000), Vec::new());
+        let t0 = Instant::now();
+        let p1 = gates.acquire("https://a.example.com/1").await;
+        drop(p1);
+        let _p2 = gates.acquire("https://b.example.com/2").await;
+        assert_eq!(Instant::now() - t0, Duration::from_millis(1000));
+        // Another registrable domain is not held up.
+        let t1 = Instant::now();
+        let _p3 = gates.acquire("https://other.org/").await;
+        assert_eq!(Instant::now(), t1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hold_off_delays_the_whole_group() {
+        let gates = HostGates::new(limits(2, 0), Vec::new());
+        let t0 = Instant::now();
+        gates.hold_off("https://x.example.com/", t0 + Duration::from_secs(120));
+        let _p = gates.acquire("https://y.example.com/").await;
+        assert_eq!(Instant::now() - t0, Duration::from_secs(120));
+    }
+}
