@@ -65,6 +65,22 @@ impl Config {
             "scheduler.burst_spread_secs = {}",
             p.burst_spread.as_secs()
         );
+        let host = &self.scheduler.per_host;
+        let _ = writeln!(s, "scheduler.per_host_concurrency = {}", host.concurrency);
+        let _ = writeln!(
+            s,
+            "scheduler.per_host_min_interval_ms = {}",
+            host.min_interval.as_millis()
+        );
+        for g in &self.scheduler.host_groups {
+            let _ = writeln!(
+                s,
+                "host group {:?}: concurrency {}, min_interval_ms {}",
+                g.hosts,
+                g.limits.concurrency,
+                g.limits.min_interval.as_millis()
+            );
+        }
         let _ = writeln!(
             s,
             "scheduler.max_concurrent_fetches = {}",
