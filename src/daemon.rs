@@ -19,6 +19,7 @@ use crate::store::{Store, StoreError};
 use chrono::Utc;
 use sd_notify::NotifyState;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -32,18 +33,29 @@ const MAX_IDLE: Duration = Duration::from_secs(30);
 /// How many due feeds one tick takes at most.
 const TICK_BATCH: usize = 1000;
 
+/// What a tick runs with; replaced as a whole when the configuration is
+/// reloaded (SIGHUP), and picked up at the next tick.
+#[derive(Clone)]
+pub struct Settings {
+    pub pipeline: Pipeline,
+    pub concurrency: usize,
+}
+
 /// Runs until `cancel` fires, then returns once in-flight work is done or
 /// the grace period is over.
 pub async fn run(
-    pipeline: Pipeline,
-    concurrency: usize,
+    settings: watch::Receiver<Settings>,
     cancel: CancellationToken,
 ) -> Result<(), StoreError> {
     notify(&[NotifyState::Ready]);
+    // Stops the watchdog task (and its store handle) however `run` ends.
+    let watchdog_stop = cancel.child_token();
+    let _stop_watchdog_on_return = watchdog_stop.clone().drop_guard();
     if let Some(period) = sd_notify::watchdog_enabled() {
-        tokio::spawn(watchdog(pipeline.store.clone(), period / 2, cancel.clone()));
+        let store = settings.borrow().pipeline.store.clone();
+        tokio::spawn(watchdog(store, period / 2, watchdog_stop));
     }
-    let work = run_loop(&pipeline, concurrency, &cancel);
+    let work = run_loop(settings, &cancel);
     tokio::pin!(work);
     // `biased`: when the stop signal and the loop's own exit are ready
     // together, the stop path runs, so STOPPING is always sent.
@@ -70,11 +82,15 @@ pub async fn run(
 }
 
 async fn run_loop(
-    pipeline: &Pipeline,
-    concurrency: usize,
+    mut settings: watch::Receiver<Settings>,
     cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
+    let mut reloads_open = true;
     while !cancel.is_cancelled() {
+        let Settings {
+            pipeline,
+            concurrency,
+        } = settings.borrow_and_update().clone();
         let due = match pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await {
             Ok(due) => due,
             Err(StoreError::Closed) => return Err(StoreError::Closed),
@@ -119,6 +135,11 @@ async fn run_loop(
         };
         tokio::select! {
             _ = tokio::time::sleep(sleep.max(Duration::from_millis(200))) => {}
+            // A reload may have added feeds: look at once. Once nobody can
+            // reload any more, `changed` would be ready forever; stop asking.
+            changed = settings.changed(), if reloads_open => {
+                reloads_open = changed.is_ok();
+            }
             _ = cancel.cancelled() => {}
         }
     }

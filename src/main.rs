@@ -94,11 +94,21 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
     let mut out = stdout.lock();
     match command {
         Command::Run => {
-            let pipeline = pipeline(config, store)?;
+            let settings = daemon::Settings {
+                pipeline: pipeline(config, store)?,
+                concurrency: config.scheduler.max_concurrent_fetches,
+            };
+            let (reloaded, settings) = tokio::sync::watch::channel(settings);
             let cancel = CancellationToken::new();
             tokio::spawn(stop_on_signal(cancel.clone()));
+            let reloader = tokio::spawn(reload_on_hangup(config.clone(), store.clone(), reloaded));
             tracing::info!(database = %config.database_path.display(), "feedsieve running");
-            daemon::run(pipeline, config.scheduler.max_concurrent_fetches, cancel).await?;
+            let result = daemon::run(settings, cancel).await;
+            // The reloader holds a store handle; the store closes only
+            // once every handle is gone.
+            reloader.abort();
+            let _ = reloader.await;
+            result?;
             tracing::info!("feedsieve stopped");
         }
         Command::Poll(args) => {
@@ -146,6 +156,65 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
             config.scheduler.host_groups.clone(),
         ),
     ))
+}
+
+/// On SIGHUP, loads the configuration again: its feed list is merged into
+/// the database and its tunables replace the running ones at the next tick.
+/// An invalid file is refused with an error and the running configuration
+/// kept. `database.path` and `log.*` need a restart.
+async fn reload_on_hangup(
+    mut current: Config,
+    store: Store,
+    reloaded: tokio::sync::watch::Sender<daemon::Settings>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; configuration reload is off");
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            let new = match Config::load(current.source.as_deref()) {
+                Ok(new) => new,
+                Err(e) => {
+                    tracing::error!(error = %e, "reload refused; keeping the running configuration");
+                    continue;
+                }
+            };
+            if new.database_path != current.database_path
+                || new.log_format != current.log_format
+                || new.log_level != current.log_level
+            {
+                tracing::warn!("database.path and log.* changes take effect at the next restart");
+            }
+            let applied = async {
+                let added = store
+                    .merge_config_feeds(new.feeds.clone(), chrono::Utc::now())
+                    .await?;
+                let settings = daemon::Settings {
+                    pipeline: pipeline(&new, &store)?,
+                    concurrency: new.scheduler.max_concurrent_fetches,
+                };
+                anyhow::Ok((added, settings))
+            };
+            match applied.await {
+                Ok((added, settings)) => {
+                    let _ = reloaded.send(settings);
+                    tracing::info!(feeds_added = added, "configuration reloaded");
+                    current = new;
+                }
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "reload failed; keeping the running configuration"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (current, store, reloaded);
+    }
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

@@ -121,6 +121,7 @@ impl Pipeline {
     ) -> Result<PassSummary, StoreError> {
         let started = Instant::now();
         let tick = tokio::time::Instant::now();
+        let feeds = scheduler::interleave(feeds, |f| self.hosts.group_key(&f.url));
         let n = feeds.len();
         let mut summary = PassSummary::default();
         let results = futures_util::stream::iter(feeds.into_iter().enumerate())
@@ -188,18 +189,6 @@ impl Pipeline {
             let _host = self.hosts.acquire(&feed.url).await;
             self.fetcher.fetch(&feed.url, &feed.validators).await
         };
-        if let Err(e @ (FetchError::RateLimited { .. } | FetchError::Status { .. })) = &fetch.result
-            && (e.retry_after().is_some() || matches!(e, FetchError::RateLimited { .. }))
-        {
-            // The host asked us to slow down: its other feeds wait too. A
-            // 429 without Retry-After holds the host off for a minute.
-            let wait = e
-                .retry_after()
-                .map_or(RATE_LIMIT_HOLD_OFF, |r| retry_delay(r, Utc::now()))
-                .min(self.policy.max_backoff);
-            self.hosts
-                .hold_off(&feed.url, tokio::time::Instant::now() + wait);
-        }
         let moved = scheduler::track_move(
             feed.moved_to.as_deref().map(|t| (t, feed.moved_count)),
             fetch.permanent_redirect.as_deref(),
@@ -374,9 +363,6 @@ impl Pipeline {
         }
     }
 }
-
-/// How long a host that answered 429 without `Retry-After` is left alone.
-const RATE_LIMIT_HOLD_OFF: Duration = Duration::from_secs(60);
 
 /// How long a `Retry-After` asks us to wait, seen from `now`.
 fn retry_delay(r: RetryAfter, now: DateTime<Utc>) -> Duration {

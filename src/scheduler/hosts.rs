@@ -4,8 +4,7 @@
 //! Hosts are grouped by registrable domain (all `*.tumblr.com` feeds share
 //! one budget: publishers ban clients that burst across their subdomains);
 //! `[[host_groups]]` in the config can put other hosts together or give a
-//! group its own limits. A `Retry-After` or 429 from one feed slows the
-//! whole group down.
+//! group its own limits.
 //!
 //! This is the one stateful part of the scheduler; it holds gates in memory
 //! only, since spacing matters within a run, not across restarts.
@@ -79,13 +78,6 @@ impl HostGates {
         HostPermit { _slot: slot }
     }
 
-    /// No request to `url`'s group starts before `until` (a Retry-After).
-    pub fn hold_off(&self, url: &str, until: Instant) {
-        let gate = self.gate(url);
-        let mut next = gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
-        *next = (*next).max(until);
-    }
-
     fn gate(&self, url: &str) -> Arc<Gate> {
         let (key, limits) = self.group_of(url);
         let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,6 +91,11 @@ impl HostGates {
                 })
             })
             .clone()
+    }
+
+    /// The key of the budget `url` draws on.
+    pub fn group_key(&self, url: &str) -> String {
+        self.group_of(url).0
     }
 
     /// The budget key and limits for `url`.
@@ -193,14 +190,5 @@ mod tests {
         let t1 = Instant::now();
         let _p3 = gates.acquire("https://other.org/").await;
         assert_eq!(Instant::now(), t1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn hold_off_delays_the_whole_group() {
-        let gates = HostGates::new(limits(2, 0), Vec::new());
-        let t0 = Instant::now();
-        gates.hold_off("https://x.example.com/", t0 + Duration::from_secs(120));
-        let _p = gates.acquire("https://y.example.com/").await;
-        assert_eq!(Instant::now() - t0, Duration::from_secs(120));
     }
 }

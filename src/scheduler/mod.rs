@@ -64,6 +64,25 @@ impl Policy {
     }
 }
 
+/// Reorders `items` round-robin by `key`: the first of every group, then
+/// the second of every group, and so on, keeping the order within a group.
+/// A batch dominated by one host then does not fill every fetch slot with
+/// feeds that can only wait for that host's spacing.
+pub fn interleave<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut ranked: Vec<(usize, usize, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let n = seen.entry(key(&item)).or_default();
+            *n += 1;
+            (*n, i, item)
+        })
+        .collect();
+    ranked.sort_by_key(|(round, i, _)| (*round, *i));
+    ranked.into_iter().map(|(_, _, item)| item).collect()
+}
+
 /// When the `i`-th of `n` due feeds may start, counted from the tick, so
 /// that the batch is spread evenly over `window`.
 pub fn stagger(i: usize, n: usize, window: Duration) -> Duration {
@@ -266,6 +285,13 @@ mod tests {
         assert_eq!(failure_state(Some(404), days(6), now, &policy), "failing");
         assert_eq!(failure_state(Some(500), days(30), now, &policy), "failing");
         assert_eq!(failure_state(None, days(30), now, &policy), "failing");
+    }
+
+    #[test]
+    fn interleave_takes_one_of_each_host_per_round() {
+        let items = vec!["a1", "a2", "a3", "b1", "c1", "b2"];
+        let out = interleave(items, |s| s[..1].to_string());
+        assert_eq!(out, vec!["a1", "b1", "c1", "a2", "b2", "a3"]);
     }
 
     #[test]

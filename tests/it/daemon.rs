@@ -300,3 +300,66 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
         .find(|p| p.is_file())
         .ok_or(())
 }
+
+fn signal(child: &Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+#[test]
+fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
+    let server = TestServer::start();
+    let app = App::new(&[server.url("/fixtures/atom.xml")]);
+    let mut child = start_daemon(&app);
+    let db = app.db_path();
+    let fail = |child: &mut Child, what: &str| -> ! {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{what}\n{}", logs(&app));
+    };
+    let feeds = |n: i64| {
+        wait_for(Duration::from_secs(30), || {
+            count(
+                &db,
+                "SELECT COUNT(*) FROM feeds WHERE last_checked_at IS NOT NULL",
+            )
+            .filter(|&c| c >= n)
+        })
+    };
+    if feeds(1).is_none() {
+        fail(&mut child, "the first feed was never polled");
+    }
+    let config = app.config_path().to_path_buf();
+    let original = std::fs::read_to_string(&config).expect("read config");
+    let added = format!(
+        "{original}\n[[feeds]]\nurl = \"{}\"\n",
+        server.url("/fixtures/rss2.xml")
+    );
+    std::fs::write(&config, added).expect("write config");
+    signal(&child, "HUP");
+    if feeds(2).is_none() {
+        fail(&mut child, "the feed added by reload was never polled");
+    }
+    std::fs::write(&config, "[http]\ntimeout_secs = 0\n").expect("write broken config");
+    signal(&child, "HUP");
+    let refused = wait_for(Duration::from_secs(10), || {
+        logs(&app).contains("reload refused").then_some(())
+    });
+    if refused.is_none() || child.try_wait().expect("try_wait").is_some() {
+        fail(
+            &mut child,
+            "a broken config was not refused while running on",
+        );
+    }
+    sigterm(&child);
+    let (status, _) = wait_exit(&mut child, &app);
+    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert!(
+        logs(&app).contains("configuration reloaded"),
+        "{}",
+        logs(&app)
+    );
+}
