@@ -38,7 +38,9 @@ pub enum Command {
     /// Each feed is polled again after its interval (its own
     /// `interval_secs`, else `scheduler.default_interval_secs`); failing
     /// feeds back off up to `scheduler.max_backoff_secs`; feeds that answer
-    /// 410 Gone are not polled again.
+    /// 410 Gone are not polled again. SIGHUP reloads the configuration's
+    /// feed list and tunables; an invalid file is refused and the running
+    /// configuration kept.
     #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml run")]
     Run,
 
