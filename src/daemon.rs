@@ -30,6 +30,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// process (`feedsieve feeds add`) are noticed without a restart.
 const MAX_IDLE: Duration = Duration::from_secs(30);
 
+/// Longest a poll waits for its busy host before it is deferred to the
+/// host's next free time, freeing its fetch slot for other hosts.
+pub const MAX_HOST_WAIT: Duration = Duration::from_secs(2);
+
 /// How many due feeds one tick takes at most.
 const TICK_BATCH: usize = 1000;
 
@@ -116,6 +120,7 @@ async fn run_loop(
             info!(
                 feeds = summary.feeds,
                 fetched = summary.fetched,
+                deferred = summary.deferred,
                 not_modified = summary.not_modified,
                 failed = summary.failed,
                 items_new = summary.items_new,

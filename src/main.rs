@@ -95,7 +95,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
     match command {
         Command::Run => {
             let settings = daemon::Settings {
-                pipeline: pipeline(config, store)?,
+                pipeline: pipeline(config, store)?.with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                 concurrency: config.scheduler.max_concurrent_fetches,
             };
             let (reloaded, settings) = tokio::sync::watch::channel(settings);
@@ -193,7 +193,8 @@ async fn reload_on_hangup(
                     .merge_config_feeds(new.feeds.clone(), chrono::Utc::now())
                     .await?;
                 let settings = daemon::Settings {
-                    pipeline: pipeline(&new, &store)?,
+                    pipeline: pipeline(&new, &store)?
+                        .with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                     concurrency: new.scheduler.max_concurrent_fetches,
                 };
                 anyhow::Ok((added, settings))

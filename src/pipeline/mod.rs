@@ -38,6 +38,9 @@ pub struct Pipeline {
     ingest_slots: Arc<Semaphore>,
     /// Per-host concurrency and spacing, shared by every poll.
     hosts: Arc<HostGates>,
+    /// Longest wait for a busy host before a poll is deferred instead;
+    /// `None` waits (a one-shot `poll` should cover every feed).
+    max_host_wait: Option<Duration>,
 }
 
 /// What one poll of one feed did.
@@ -66,6 +69,8 @@ pub struct PassSummary {
     pub fetched: u64,
     /// 304s, and 200s whose body was byte-identical to the last one.
     pub not_modified: u64,
+    /// Not fetched this time: their host was busy (daemon only).
+    pub deferred: u64,
     pub failed: u64,
     pub items_new: u64,
     pub items_updated: u64,
@@ -79,6 +84,8 @@ impl PassSummary {
             self.failed += 1;
         } else if r.outcome == "not_modified" || r.outcome == "unchanged" {
             self.not_modified += 1;
+        } else if r.outcome == "deferred" {
+            self.deferred += 1;
         } else {
             self.fetched += 1;
         }
@@ -103,7 +110,15 @@ impl Pipeline {
             max_future_skew,
             ingest_slots: Arc::new(Semaphore::new(cores)),
             hosts: Arc::new(hosts),
+            max_host_wait: None,
         }
+    }
+
+    /// Defers a poll whose host is busy for longer than `max_wait` instead
+    /// of holding a fetch slot while waiting (see [`Pipeline::poll_feed`]).
+    pub fn with_max_host_wait(mut self, max_wait: Option<Duration>) -> Pipeline {
+        self.max_host_wait = max_wait;
+        self
     }
 
     /// Polls `feeds` with at most `concurrency` in flight, calling `on_done`
@@ -185,10 +200,16 @@ impl Pipeline {
     async fn poll_feed_inner(&self, feed: FeedRecord) -> Result<FeedReport, StoreError> {
         let started_at = Utc::now();
         let clock = Instant::now();
-        let fetch = {
-            let _host = self.hosts.acquire(&feed.url).await;
-            self.fetcher.fetch(&feed.url, &feed.validators).await
+        let host = match self
+            .hosts
+            .acquire_within(&feed.url, self.max_host_wait)
+            .await
+        {
+            Ok(permit) => permit,
+            Err(retry_at) => return self.defer(feed, retry_at, clock).await,
         };
+        let fetch = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        drop(host);
         let moved = scheduler::track_move(
             feed.moved_to.as_deref().map(|t| (t, feed.moved_count)),
             fetch.permanent_redirect.as_deref(),
@@ -294,6 +315,32 @@ impl Pipeline {
 
     /// Fills the record from the fetch: outcome, error, and for a new body
     /// the parsed articles.
+    /// Moves a feed whose host is busy to the host's next free time. Not a
+    /// fetch: nothing goes to the fetch log, and errors stay as they were.
+    async fn defer(
+        &self,
+        feed: FeedRecord,
+        retry_at: tokio::time::Instant,
+        clock: Instant,
+    ) -> Result<FeedReport, StoreError> {
+        let wait = retry_at.saturating_duration_since(tokio::time::Instant::now());
+        let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero());
+        self.store.defer_feed(feed.id, at).await?;
+        debug!(
+            retry_in_ms = wait.as_millis() as u64,
+            "host busy; poll deferred"
+        );
+        Ok(FeedReport {
+            feed_id: feed.id,
+            feed_url: feed.url,
+            status: None,
+            outcome: "deferred".to_string(),
+            items: UpsertCounts::default(),
+            error: None,
+            elapsed: clock.elapsed(),
+        })
+    }
+
     /// Returns what the scheduler needs to know of the poll.
     async fn apply_fetch(
         &self,

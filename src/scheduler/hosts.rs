@@ -34,6 +34,9 @@ struct Gate {
     slots: Arc<Semaphore>,
     /// Earliest start of the next request to this group.
     next_start: Mutex<Instant>,
+    /// The next time handed to a deferred poll: deferred polls get
+    /// successive turns, so each is deferred once, not once per tick.
+    next_turn: Mutex<Instant>,
     min_interval: Duration,
 }
 
@@ -60,7 +63,39 @@ impl HostGates {
 
     /// Waits for a slot and the spacing of the group `url` belongs to.
     pub async fn acquire(&self, url: &str) -> HostPermit {
+        self.acquire_within(url, None)
+            .await
+            .unwrap_or(HostPermit { _slot: None })
+    }
+
+    /// Like [`acquire`](Self::acquire), but when the group is busy for
+    /// longer than `max_wait` it returns, without waiting, the time to try
+    /// again. The daemon uses this so that a feed does not sit in a fetch
+    /// slot waiting for its host while other hosts' feeds could go.
+    pub async fn acquire_within(
+        &self,
+        url: &str,
+        max_wait: Option<Duration>,
+    ) -> Result<HostPermit, Instant> {
         let gate = self.gate(url);
+        if let Some(max_wait) = max_wait {
+            let now = Instant::now();
+            let next = *gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let busy = gate.slots.available_permits() == 0;
+            if busy || next > now + max_wait {
+                // A busy slot frees at an unknown time; a second is a guess
+                // that costs at most one more deferral.
+                let earliest = if busy {
+                    next.max(now + gate.min_interval.max(Duration::from_secs(1)))
+                } else {
+                    next
+                };
+                let mut turn = gate.next_turn.lock().unwrap_or_else(|p| p.into_inner());
+                let at = (*turn).max(earliest);
+                *turn = at + gate.min_interval.max(Duration::from_millis(1));
+                return Err(at);
+            }
+        }
         // The semaphore is never closed; if it were, that would only mean
         // no concurrency limit.
         let slot = gate.slots.clone().acquire_owned().await.ok();
@@ -75,7 +110,7 @@ impl HostGates {
         if start > Instant::now() {
             tokio::time::sleep_until(start).await;
         }
-        HostPermit { _slot: slot }
+        Ok(HostPermit { _slot: slot })
     }
 
     fn gate(&self, url: &str) -> Arc<Gate> {
@@ -87,6 +122,7 @@ impl HostGates {
                 Arc::new(Gate {
                     slots: Arc::new(Semaphore::new(limits.concurrency.max(1))),
                     next_start: Mutex::new(Instant::now()),
+                    next_turn: Mutex::new(Instant::now()),
                     min_interval: limits.min_interval,
                 })
             })
@@ -190,5 +226,29 @@ mod tests {
         let t1 = Instant::now();
         let _p3 = gates.acquire("https://other.org/").await;
         assert_eq!(Instant::now(), t1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_host_is_deferred_not_waited_for() {
+        let gates = HostGates::new(limits(1, 5000), Vec::new());
+        let max = Some(Duration::from_secs(2));
+        let t0 = Instant::now();
+        let first = gates.acquire_within("https://a.example.com/", max).await;
+        assert!(first.is_ok());
+        // The slot is taken: come back later.
+        let busy = gates.acquire_within("https://b.example.com/", max).await;
+        assert!(busy.is_err());
+        drop(first);
+        // The slot is free but the spacing says 5 s: too long to wait.
+        match gates.acquire_within("https://b.example.com/", max).await {
+            Err(at) => assert_eq!(at, t0 + Duration::from_secs(10)),
+            Ok(_) => panic!("waited for a host busy for 5 s"),
+        }
+        // The next deferred poll gets the turn after that.
+        match gates.acquire_within("https://c.example.com/", max).await {
+            Err(at) => assert_eq!(at, t0 + Duration::from_secs(15)),
+            Ok(_) => panic!("waited for a busy host"),
+        }
+        assert_eq!(Instant::now(), t0, "no time was spent waiting");
     }
 }

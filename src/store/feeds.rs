@@ -253,6 +253,18 @@ impl Store {
         .await
     }
 
+    /// Moves a feed's next check to `at` without touching anything else.
+    pub async fn defer_feed(&self, id: FeedId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE feeds SET next_check_at = ?2 WHERE id = ?1",
+                params![id.0, ts(at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Deletes a feed with its articles and fetch log.
     pub async fn remove_feed(&self, id: FeedId) -> Result<bool, StoreError> {
         self.call(move |c| Ok(c.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1))

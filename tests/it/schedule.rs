@@ -235,3 +235,48 @@ fn requests_to_one_host_are_spaced_by_the_minimum_interval() {
         );
     }
 }
+
+#[test]
+fn the_daemon_defers_feeds_of_a_busy_host_and_still_polls_them_all() {
+    let server = TestServer::start();
+    let paths = [
+        "/fixtures/atom.xml",
+        "/fixtures/rss2.xml",
+        "/fixtures/feed.json",
+    ];
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let settings = Settings {
+        per_host_limits: true,
+        ..Settings::default()
+    };
+    let app = App::with_settings(&settings, &urls);
+    // 3 s between requests to 127.0.0.1: longer than the daemon waits for a
+    // host, so the second and third feeds are deferred, not waited for.
+    let mut child = app
+        .command(&["run"])
+        .env("FEEDSIEVE__SCHEDULER__PER_HOST_MIN_INTERVAL_MS", "3000")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start feedsieve run");
+    let all = crate::process::wait_for(std::time::Duration::from_secs(30), || {
+        (server.arrivals().len() >= 3 && app.count("fetch_log") >= 3).then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        all.is_some(),
+        "not every feed was polled: {:?}",
+        server.arrivals().len()
+    );
+    let arrivals = server.arrivals();
+    for pair in arrivals.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= std::time::Duration::from_millis(2900),
+            "requests to one host {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    assert_eq!(app.count("fetch_log"), 3, "deferrals are not fetches");
+}
