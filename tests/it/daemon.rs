@@ -6,6 +6,7 @@ use crate::app::{App, Settings};
 use crate::process::wait_for;
 use crate::server::{self, TestServer};
 use rusqlite::Connection;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
@@ -16,13 +17,26 @@ const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Starts `feedsieve run` with output into files in the app's temp dir.
 fn start_daemon(app: &App) -> Child {
+    start_daemon_with(app, &[])
+}
+
+/// [`start_daemon`] with extra environment variables.
+pub fn start_daemon_with(app: &App, env: &[(&str, &OsStr)]) -> Child {
     let log = |name: &str| File::create(app.dir().join(name)).expect("log file");
     app.command(&["run"])
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log("run.stdout"))
         .stderr(log("run.stderr"))
         .spawn()
         .expect("start feedsieve run")
+}
+
+/// Kills the daemon and fails the test with `what` and its logs.
+fn kill_and_fail(child: &mut Child, app: &App, what: &str) -> ! {
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what}\n{}", logs(app));
 }
 
 /// Rows of `sql` (a COUNT query) once the database and table exist.
@@ -86,11 +100,10 @@ fn run_ingests_then_stops_cleanly_on_sigterm() {
         count(&db, "SELECT COUNT(*) FROM articles").filter(|&n| n >= 7)
     });
     if stored.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "articles never appeared while `run` was running\n{}",
-            logs(&app)
+        kill_and_fail(
+            &mut child,
+            &app,
+            "articles never appeared while `run` was running",
         );
     }
     sigterm(&child);
@@ -133,9 +146,7 @@ fn sigterm_during_a_slow_fetch_still_exits_in_time() {
         (atom_done && server.stats(server::SLOW).requests == 1).then_some(())
     });
     if started.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the slow fetch never started\n{}", logs(&app));
+        kill_and_fail(&mut child, &app, "the slow fetch never started");
     }
     sigterm(&child);
     let (status, took) = wait_exit(&mut child, &app);
@@ -178,9 +189,7 @@ fn a_feed_removed_during_its_poll_does_not_stop_the_daemon() {
         (server.stats(server::SLOW).requests == 1).then_some(())
     });
     if started.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the slow fetch never started\n{}", logs(&app));
+        kill_and_fail(&mut child, &app, "the slow fetch never started");
     }
     // Removed by another process while its fetch is in flight: recording
     // that poll must fail for this feed only.
@@ -194,12 +203,9 @@ fn a_feed_removed_during_its_poll_does_not_stop_the_daemon() {
     });
     let still_running = child.try_wait().expect("try_wait").is_none();
     if ingested.is_none() || !still_running {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "daemon stopped or never polled the new feed (running: {still_running})\n{}",
-            logs(&app)
-        );
+        let what =
+            format!("daemon stopped or never polled the new feed (running: {still_running})");
+        kill_and_fail(&mut child, &app, &what);
     }
     sigterm(&child);
     let (status, _) = wait_exit(&mut child, &app);
@@ -222,16 +228,13 @@ fn systemd_hears_ready_watchdog_and_stopping() {
     socket
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("socket timeout");
-    let log = |name: &str| File::create(app.dir().join(name)).expect("log file");
-    let mut child = app
-        .command(&["run"])
-        .env("NOTIFY_SOCKET", &socket_path)
-        .env("WATCHDOG_USEC", "400000")
-        .stdin(Stdio::null())
-        .stdout(log("run.stdout"))
-        .stderr(log("run.stderr"))
-        .spawn()
-        .expect("start feedsieve run");
+    let mut child = start_daemon_with(
+        &app,
+        &[
+            ("NOTIFY_SOCKET", socket_path.as_os_str()),
+            ("WATCHDOG_USEC", OsStr::new("400000")),
+        ],
+    );
     let mut heard: Vec<String> = Vec::new();
     let mut listen = |until: &dyn Fn(&[String]) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -315,11 +318,6 @@ fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
     let app = App::new(&[server.url("/fixtures/atom.xml")]);
     let mut child = start_daemon(&app);
     let db = app.db_path();
-    let fail = |child: &mut Child, what: &str| -> ! {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("{what}\n{}", logs(&app));
-    };
     let feeds = |n: i64| {
         wait_for(Duration::from_secs(30), || {
             count(
@@ -330,7 +328,7 @@ fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
         })
     };
     if feeds(1).is_none() {
-        fail(&mut child, "the first feed was never polled");
+        kill_and_fail(&mut child, &app, "the first feed was never polled");
     }
     let config = app.config_path().to_path_buf();
     let original = std::fs::read_to_string(&config).expect("read config");
@@ -341,7 +339,11 @@ fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
     std::fs::write(&config, added).expect("write config");
     signal(&child, "HUP");
     if feeds(2).is_none() {
-        fail(&mut child, "the feed added by reload was never polled");
+        kill_and_fail(
+            &mut child,
+            &app,
+            "the feed added by reload was never polled",
+        );
     }
     std::fs::write(&config, "[http]\ntimeout_secs = 0\n").expect("write broken config");
     signal(&child, "HUP");
@@ -349,8 +351,9 @@ fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
         logs(&app).contains("reload refused").then_some(())
     });
     if refused.is_none() || child.try_wait().expect("try_wait").is_some() {
-        fail(
+        kill_and_fail(
             &mut child,
+            &app,
             "a broken config was not refused while running on",
         );
     }

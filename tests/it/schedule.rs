@@ -3,11 +3,13 @@
 //! gone feed is not polled again.
 
 use crate::app::{App, Settings};
+use crate::daemon::start_daemon_with;
 use crate::routes::Route;
 use crate::server::{self, TestServer};
 use axum::http::header;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use std::ffi::OsStr;
 
 /// Seconds from the last check to the next one, for the feed at `url`.
 fn delay_secs(app: &App, url: &str) -> i64 {
@@ -173,14 +175,8 @@ fn a_burst_of_due_feeds_is_staggered() {
     std::fs::write(&file, opml).expect("write opml");
     app.run(&["feeds", "import", file.to_str().expect("utf-8 path")])
         .assert_success("feeds import");
-    let mut child = app
-        .command(&["run"])
-        .env("FEEDSIEVE__SCHEDULER__BURST_SPREAD_SECS", "20")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start feedsieve run");
+    let spread = [("FEEDSIEVE__SCHEDULER__BURST_SPREAD_SECS", OsStr::new("20"))];
+    let mut child = start_daemon_with(&app, &spread);
     // The first request marks the start of the tick; count one second on.
     let first = crate::process::wait_for(std::time::Duration::from_secs(30), || {
         (server.stats("/fixtures/atom.xml").requests > 0).then_some(())
@@ -252,14 +248,11 @@ fn the_daemon_defers_feeds_of_a_busy_host_and_still_polls_them_all() {
     let app = App::with_settings(&settings, &urls);
     // 3 s between requests to 127.0.0.1: longer than the daemon waits for a
     // host, so the second and third feeds are deferred, not waited for.
-    let mut child = app
-        .command(&["run"])
-        .env("FEEDSIEVE__SCHEDULER__PER_HOST_MIN_INTERVAL_MS", "3000")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start feedsieve run");
+    let spacing = [(
+        "FEEDSIEVE__SCHEDULER__PER_HOST_MIN_INTERVAL_MS",
+        OsStr::new("3000"),
+    )];
+    let mut child = start_daemon_with(&app, &spacing);
     let all = crate::process::wait_for(std::time::Duration::from_secs(30), || {
         (server.arrivals().len() >= 3 && app.count("fetch_log") >= 3).then_some(())
     });
