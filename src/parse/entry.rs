@@ -101,10 +101,10 @@ fn is_text_content(content: &Content) -> bool {
     starts("text/") || starts("application/xhtml")
 }
 
-/// The item's permalink: an alternate link (HTML when there are several,
-/// as Atom feeds offering JSON or AMP twins have), else the first link
-/// without a rel, else the first link that is not plumbing.
-fn permalink(links: &[Link]) -> Option<&Link> {
+/// The alternate link, the HTML one when there are several (Atom feeds
+/// offering JSON or AMP twins). Shared by item permalinks and the channel's
+/// site link.
+pub(super) fn preferred_alternate(links: &[Link]) -> Option<&Link> {
     // feed-rs gives RSS links no rel and marks <comments> with a target;
     // it defaults a missing Atom rel to "alternate".
     let alternate = |l: &&Link| {
@@ -118,6 +118,13 @@ fn permalink(links: &[Link]) -> Option<&Link> {
         .filter(alternate)
         .find(|l| is_html_or_untyped(l))
         .or_else(|| links.iter().find(alternate))
+}
+
+/// The item's permalink: an alternate link (HTML when there are several,
+/// as Atom feeds offering JSON or AMP twins have), else the first link
+/// without a rel, else the first link that is not plumbing.
+fn permalink(links: &[Link]) -> Option<&Link> {
+    preferred_alternate(links)
         .or_else(|| links.iter().find(|l| l.rel.is_none()))
         .or_else(|| {
             links.iter().find(|l| {
@@ -137,7 +144,7 @@ fn permalink(links: &[Link]) -> Option<&Link> {
         })
 }
 
-pub(super) fn is_html_or_untyped(link: &Link) -> bool {
+fn is_html_or_untyped(link: &Link) -> bool {
     link.media_type
         .as_deref()
         .is_none_or(|t| t.starts_with("text/html") || t.starts_with("application/xhtml"))

@@ -130,26 +130,15 @@ fn build(feed: Feed, text: &str, doc_base: Option<&Url>) -> ParsedFeed {
 /// there are several), else the first link that is not the feed itself or
 /// a WebSub hub.
 fn site_link(links: &[Link]) -> Option<&Link> {
-    let alternate = |l: &&Link| {
-        l.target.is_none()
-            && l.rel
-                .as_deref()
-                .is_none_or(|r| r.eq_ignore_ascii_case("alternate"))
-    };
-    links
-        .iter()
-        .filter(alternate)
-        .find(|l| entry::is_html_or_untyped(l))
-        .or_else(|| links.iter().find(alternate))
-        .or_else(|| {
-            links.iter().find(|l| {
-                !l.rel.as_deref().is_some_and(|rel| {
-                    ["self", "hub", "next", "previous", "prev", "first", "last"]
-                        .iter()
-                        .any(|skip| rel.eq_ignore_ascii_case(skip))
-                })
+    entry::preferred_alternate(links).or_else(|| {
+        links.iter().find(|l| {
+            !l.rel.as_deref().is_some_and(|rel| {
+                ["self", "hub", "next", "previous", "prev", "first", "last"]
+                    .iter()
+                    .any(|skip| rel.eq_ignore_ascii_case(skip))
             })
         })
+    })
 }
 
 fn map_error(error: ParseFeedError, root: &str) -> ParseError {
