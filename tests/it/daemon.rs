@@ -46,11 +46,19 @@ fn count(db: &Path, sql: &str) -> Option<i64> {
 }
 
 fn sigterm(child: &Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM failed");
+    signal(child, "TERM");
+}
+
+/// Waits for the daemon to exit after a stop signal and asserts it exited
+/// with status 0; returns how long that took.
+fn assert_clean_exit(child: &mut Child, app: &App) -> Duration {
+    let (status, took) = wait_exit(child, app);
+    assert!(
+        status.success(),
+        "exit status {status} after the stop signal\n{}",
+        logs(app)
+    );
+    took
 }
 
 /// Waits up to [`STOP_DEADLINE`] for the child; kills it and fails if it hangs.
@@ -107,12 +115,7 @@ fn run_ingests_then_stops_cleanly_on_sigterm() {
         );
     }
     sigterm(&child);
-    let (status, took) = wait_exit(&mut child, &app);
-    assert!(
-        status.success(),
-        "exit status {status} after SIGTERM\n{}",
-        logs(&app)
-    );
+    let took = assert_clean_exit(&mut child, &app);
     eprintln!("daemon stopped {took:?} after SIGTERM");
     assert_eq!(integrity(&db), "ok");
     assert_eq!(app.count("articles"), 7);
@@ -149,12 +152,7 @@ fn sigterm_during_a_slow_fetch_still_exits_in_time() {
         kill_and_fail(&mut child, &app, "the slow fetch never started");
     }
     sigterm(&child);
-    let (status, took) = wait_exit(&mut child, &app);
-    assert!(
-        status.success(),
-        "exit status {status} after SIGTERM\n{}",
-        logs(&app)
-    );
+    let took = assert_clean_exit(&mut child, &app);
     eprintln!("daemon with a fetch in flight stopped {took:?} after SIGTERM");
     assert_eq!(integrity(&db), "ok");
     assert_eq!(
@@ -208,8 +206,7 @@ fn a_feed_removed_during_its_poll_does_not_stop_the_daemon() {
         kill_and_fail(&mut child, &app, &what);
     }
     sigterm(&child);
-    let (status, _) = wait_exit(&mut child, &app);
-    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert_clean_exit(&mut child, &app);
     assert!(
         logs(&app).contains("feed poll not recorded"),
         "{}",
@@ -249,8 +246,7 @@ fn systemd_hears_ready_watchdog_and_stopping() {
     listen(&|h| pings(h) >= 2);
     sigterm(&child);
     listen(&|h| h.iter().any(|m| m == "STOPPING=1"));
-    let (status, _) = wait_exit(&mut child, &app);
-    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert_clean_exit(&mut child, &app);
     assert_eq!(
         heard.first().map(String::as_str),
         Some("READY=1"),
@@ -358,8 +354,7 @@ fn sighup_reloads_the_feed_list_and_refuses_a_broken_config() {
         );
     }
     sigterm(&child);
-    let (status, _) = wait_exit(&mut child, &app);
-    assert!(status.success(), "exit status {status}\n{}", logs(&app));
+    assert_clean_exit(&mut child, &app);
     assert!(
         logs(&app).contains("configuration reloaded"),
         "{}",
