@@ -61,17 +61,11 @@ impl HostGates {
         }
     }
 
-    /// Waits for a slot and the spacing of the group `url` belongs to.
-    pub async fn acquire(&self, url: &str) -> HostPermit {
-        self.acquire_within(url, None)
-            .await
-            .unwrap_or(HostPermit { _slot: None })
-    }
-
-    /// Like [`acquire`](Self::acquire), but when the group is busy for
-    /// longer than `max_wait` it returns, without waiting, the time to try
-    /// again. The daemon uses this so that a feed does not sit in a fetch
-    /// slot waiting for its host while other hosts' feeds could go.
+    /// Waits for a slot and the spacing of the group `url` belongs to; with
+    /// `max_wait`, when the group is busy for longer than that, returns
+    /// without waiting the time to try again instead. The daemon passes a
+    /// `max_wait` so that a feed does not sit in a fetch slot waiting for its
+    /// host while other hosts' feeds could go; `poll` passes `None`.
     pub async fn acquire_within(
         &self,
         url: &str,
@@ -218,13 +212,13 @@ mod tests {
     async fn starts_are_spaced_per_group() {
         let gates = HostGates::new(limits(1, 1000), Vec::new());
         let t0 = Instant::now();
-        let p1 = gates.acquire("https://a.example.com/1").await;
+        let p1 = gates.acquire_within("https://a.example.com/1", None).await;
         drop(p1);
-        let _p2 = gates.acquire("https://b.example.com/2").await;
+        let _p2 = gates.acquire_within("https://b.example.com/2", None).await;
         assert_eq!(Instant::now() - t0, Duration::from_millis(1000));
         // Another registrable domain is not held up.
         let t1 = Instant::now();
-        let _p3 = gates.acquire("https://other.org/").await;
+        let _p3 = gates.acquire_within("https://other.org/", None).await;
         assert_eq!(Instant::now(), t1);
     }
 
