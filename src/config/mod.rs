@@ -242,13 +242,6 @@ impl Config {
     /// Checks values and converts units. The error is the message only; the
     /// caller adds the file name.
     pub fn try_from_raw(raw: RawConfig, file: Option<&Path>) -> Result<Config, String> {
-        let positive = |key: &str, v: u64| {
-            if v == 0 {
-                Err(format!("key `{key}` must be greater than 0"))
-            } else {
-                Ok(Duration::from_secs(v))
-            }
-        };
         if raw.http.user_agent.trim().is_empty() {
             return Err("key `http.user_agent` must not be empty".to_string());
         }
@@ -286,7 +279,7 @@ impl Config {
             let url =
                 validate_feed_url(&f.url).map_err(|e| format!("key `feeds[{i}].url`: {e}"))?;
             let interval = match f.interval_secs {
-                Some(s) => Some(positive(&format!("feeds[{i}].interval_secs"), s)?),
+                Some(s) => Some(positive_secs(&format!("feeds[{i}].interval_secs"), s)?),
                 None => None,
             };
             feeds.push(FeedConfig {
@@ -299,8 +292,8 @@ impl Config {
             database_path: raw.database.path,
             http: HttpSettings {
                 user_agent: raw.http.user_agent,
-                timeout: positive("http.timeout_secs", raw.http.timeout_secs)?,
-                connect_timeout: positive(
+                timeout: positive_secs("http.timeout_secs", raw.http.timeout_secs)?,
+                connect_timeout: positive_secs(
                     "http.connect_timeout_secs",
                     raw.http.connect_timeout_secs,
                 )?,
@@ -359,15 +352,18 @@ fn host_groups(raw: &[RawHostGroup], default: &HostLimits) -> Result<Vec<HostGro
         .collect()
 }
 
+/// `v` seconds, refused when zero: every duration key must be positive.
+fn positive_secs(key: &str, v: u64) -> Result<Duration, String> {
+    if v == 0 {
+        Err(format!("key `{key}` must be greater than 0"))
+    } else {
+        Ok(Duration::from_secs(v))
+    }
+}
+
 /// The `[scheduler]` times, each positive, the bounds in order.
 fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
-    let secs = |key: &str, v: u64| {
-        if v == 0 {
-            Err(format!("key `scheduler.{key}` must be greater than 0"))
-        } else {
-            Ok(Duration::from_secs(v))
-        }
-    };
+    let secs = |key: &str, v: u64| positive_secs(&format!("scheduler.{key}"), v);
     let policy = Policy {
         default_interval: secs("default_interval_secs", raw.default_interval_secs)?,
         min_interval: secs("min_interval_secs", raw.min_interval_secs)?,
