@@ -369,7 +369,7 @@ fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
         min_interval: secs("min_interval_secs", raw.min_interval_secs)?,
         max_interval: secs("max_interval_secs", raw.max_interval_secs)?,
         max_backoff: secs("max_backoff_secs", raw.max_backoff_secs)?,
-        redirects_to_persist: raw.redirects_to_persist.max(1),
+        redirects_to_persist: raw.redirects_to_persist,
         dead_after: secs("dead_after_secs", raw.dead_after_secs)?,
         burst_spread: Duration::from_secs(raw.burst_spread_secs),
     };
