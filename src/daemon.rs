@@ -4,8 +4,8 @@
 //! query on `next_check_at`), polls them with bounded concurrency, then
 //! sleeps until the next feed is due. SIGINT or SIGTERM cancels one token:
 //! no new poll starts, polls in flight finish and commit, and the loop is
-//! abandoned after [`SHUTDOWN_GRACE`] at the latest. A started transaction
-//! always completes, because it runs whole on the store thread.
+//! abandoned after `daemon.shutdown_grace_secs` at the latest. A started
+//! transaction always completes, because it runs whole on the store thread.
 //!
 //! Under systemd (`Type=notify`) it reports READY once it runs (the store
 //! is open and migrated by then), STOPPING when a stop begins, and, when
@@ -22,9 +22,6 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
-
-/// How long in-flight polls may take to finish after a stop signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Longest sleep between checks for due feeds, so feeds added by another
 /// process (`feedsieve feeds add`) are noticed without a restart.
@@ -43,6 +40,8 @@ const TICK_BATCH: usize = 1000;
 pub struct Settings {
     pub pipeline: Pipeline,
     pub concurrency: usize,
+    /// How long in-flight polls may take to finish after a stop signal.
+    pub shutdown_grace: Duration,
 }
 
 /// Runs until `cancel` fires, then returns once in-flight work is done or
@@ -59,6 +58,7 @@ pub async fn run(
         let store = settings.borrow().pipeline.store.clone();
         tokio::spawn(watchdog(store, period / 2, watchdog_stop));
     }
+    let grace = settings.clone();
     let work = run_loop(settings, &cancel);
     tokio::pin!(work);
     // `biased`: when the stop signal and the loop's own exit are ready
@@ -72,11 +72,12 @@ pub async fn run(
     if let Some(res) = finished {
         return res;
     }
+    let grace = grace.borrow().shutdown_grace;
     info!(
-        grace_secs = SHUTDOWN_GRACE.as_secs(),
+        grace_secs = grace.as_secs(),
         "stopping: waiting for polls in flight"
     );
-    match tokio::time::timeout(SHUTDOWN_GRACE, work).await {
+    match tokio::time::timeout(grace, work).await {
         Ok(res) => res,
         Err(_) => {
             warn!("polls still in flight after the grace period; abandoning them");
@@ -94,6 +95,7 @@ async fn run_loop(
         let Settings {
             pipeline,
             concurrency,
+            ..
         } = settings.borrow_and_update().clone();
         let due = match pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await {
             Ok(due) => due,

@@ -97,6 +97,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             let settings = daemon::Settings {
                 pipeline: pipeline(config, store)?.with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                 concurrency: config.scheduler.max_concurrent_fetches,
+                shutdown_grace: config.shutdown_grace,
             };
             let (reloaded, settings) = tokio::sync::watch::channel(settings);
             let cancel = CancellationToken::new();
@@ -196,6 +197,7 @@ async fn reload_on_hangup(
                     pipeline: pipeline(&new, &store)?
                         .with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                     concurrency: new.scheduler.max_concurrent_fetches,
+                    shutdown_grace: new.shutdown_grace,
                 };
                 anyhow::Ok((added, settings))
             };

@@ -45,6 +45,21 @@ pub enum FeedFormat {
     Json,
 }
 
+/// The publisher's own advice, in the document, on when to read it again;
+/// `scheduler` turns it into times.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DocSchedule {
+    /// RSS `<ttl>`, in minutes.
+    pub ttl_mins: Option<u32>,
+    /// `sy:updatePeriod` divided by `sy:updateFrequency`, in seconds.
+    pub update_period_secs: Option<u64>,
+    /// RSS `<skipHours>`: bit `h` set means "do not read during hour `h`
+    /// (0–23, UTC)".
+    pub skip_hours: u32,
+    /// RSS `<skipDays>`: bit 0 is Monday, bit 6 Sunday.
+    pub skip_days: u8,
+}
+
 /// A feed document after parsing, before normalization.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFeed {
@@ -56,8 +71,8 @@ pub struct ParsedFeed {
     pub site_url: Option<String>,
     /// Channel language (`<language>`, `xml:lang`, JSON `language`).
     pub language: Option<String>,
-    /// Feed-level `<ttl>` in minutes, when given (used by the scheduler later).
-    pub ttl_mins: Option<u32>,
+    /// What the document says about how often to read it.
+    pub schedule: DocSchedule,
     pub entries: Vec<RawEntry>,
 }
 

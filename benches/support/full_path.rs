@@ -183,6 +183,7 @@ fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usiz
         moved_to: None,
         moved_count: 0,
         new_url: None,
+        schedule: None,
         articles: Vec::new(),
     }
 }

@@ -65,6 +65,7 @@ impl Config {
             "scheduler.burst_spread_secs = {}",
             p.burst_spread.as_secs()
         );
+        let _ = writeln!(s, "scheduler.adaptive = {}", p.adaptive);
         let host = &self.scheduler.per_host;
         let _ = writeln!(s, "scheduler.per_host_concurrency = {}", host.concurrency);
         let _ = writeln!(
@@ -97,6 +98,11 @@ impl Config {
             format!("{:?}", self.log_format).to_lowercase()
         );
         let _ = writeln!(s, "log.level = {:?}", self.log_level);
+        let _ = writeln!(
+            s,
+            "daemon.shutdown_grace_secs = {}",
+            self.shutdown_grace.as_secs()
+        );
         let _ = writeln!(s, "feeds = {} configured", self.feeds.len());
         for f in &self.feeds {
             let interval = f

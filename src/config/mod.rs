@@ -40,6 +40,7 @@ pub struct RawConfig {
     pub scheduler: RawScheduler,
     pub normalize: RawNormalize,
     pub log: RawLog,
+    pub daemon: RawDaemon,
     #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
@@ -84,6 +85,7 @@ pub struct RawScheduler {
     pub redirects_to_persist: u32,
     pub dead_after_secs: u64,
     pub burst_spread_secs: u64,
+    pub adaptive: bool,
     pub per_host_concurrency: usize,
     pub per_host_min_interval_ms: u64,
     pub max_concurrent_fetches: usize,
@@ -100,6 +102,12 @@ pub struct RawNormalize {
 pub struct RawLog {
     pub format: String,
     pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -129,6 +137,8 @@ pub struct Config {
     pub max_future_skew: Duration,
     pub log_format: LogFormat,
     pub log_level: String,
+    /// How long `run` lets polls in flight finish after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
     pub feeds: Vec<FeedConfig>,
     /// Where the file came from, for messages; None when only defaults and environment were used.
     pub source: Option<PathBuf>,
@@ -174,6 +184,7 @@ impl Default for RawConfig {
                 redirects_to_persist: 3,
                 dead_after_secs: 7 * 86400,
                 burst_spread_secs: 60,
+                adaptive: true,
                 per_host_concurrency: 1,
                 per_host_min_interval_ms: 1000,
                 max_concurrent_fetches: 16,
@@ -184,6 +195,9 @@ impl Default for RawConfig {
             log: RawLog {
                 format: "text".to_string(),
                 level: "info".to_string(),
+            },
+            daemon: RawDaemon {
+                shutdown_grace_secs: 30,
             },
             feeds: Vec::new(),
             host_groups: Vec::new(),
@@ -310,6 +324,10 @@ impl Config {
             max_future_skew: Duration::from_secs(raw.normalize.max_future_skew_secs),
             log_format,
             log_level: raw.log.level,
+            shutdown_grace: positive_secs(
+                "daemon.shutdown_grace_secs",
+                raw.daemon.shutdown_grace_secs,
+            )?,
             feeds,
             source: file.map(Path::to_path_buf),
         })
@@ -372,6 +390,7 @@ fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {
         redirects_to_persist: raw.redirects_to_persist,
         dead_after: secs("dead_after_secs", raw.dead_after_secs)?,
         burst_spread: Duration::from_secs(raw.burst_spread_secs),
+        adaptive: raw.adaptive,
     };
     if raw.redirects_to_persist == 0 {
         return Err("key `scheduler.redirects_to_persist` must be at least 1".to_string());

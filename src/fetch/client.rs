@@ -183,7 +183,9 @@ impl Fetcher {
     ) -> Result<FetchOutcome, FetchError> {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
+            return Ok(FetchOutcome::NotModified(CacheHints::from_headers(
+                response.headers(),
+            )));
         }
         if !status.is_success() {
             return Err(status_error(status, response.headers()));

@@ -5,7 +5,8 @@
 //! and the polling policy, which belong to the scheduler.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use reqwest::header::{CACHE_CONTROL, EXPIRES, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CACHE_CONTROL, DATE, EXPIRES, HeaderMap, RETRY_AFTER};
+use std::time::Duration;
 
 /// A parsed `Retry-After` header, not yet resolved against any clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +17,16 @@ pub enum RetryAfter {
     At(DateTime<Utc>),
 }
 
-/// Freshness hints from a 2xx response.
+/// Freshness hints from a 2xx or 304 response.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CacheHints {
     /// `Cache-Control: max-age`, when present and numeric.
     pub max_age_secs: Option<u64>,
-    /// The raw `Expires` header; left unparsed because servers send `0`,
-    /// `-1` and other non-dates here, and the scheduler decides what they mean.
-    pub expires: Option<String>,
+    /// `Expires`, when it is a date. Servers also send `0`, `-1` and other
+    /// non-dates here, which RFC 9111 reads as "already expired": `None`.
+    pub expires: Option<DateTime<Utc>>,
+    /// The response's `Date`, against which `Expires` is measured.
+    pub date: Option<DateTime<Utc>>,
 }
 
 impl CacheHints {
@@ -33,15 +36,29 @@ impl CacheHints {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(parse_max_age);
-        let expires = headers
-            .get(EXPIRES)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
+        let date_header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|s| parse_http_date(s.trim()))
+        };
         CacheHints {
             max_age_secs,
-            expires,
+            expires: date_header(EXPIRES),
+            date: date_header(DATE),
         }
+    }
+
+    /// How long the response says it stays fresh: `max-age`, else `Expires`
+    /// minus the response's `Date` (RFC 9111 4.2.1), else minus `now` when
+    /// the server sent no `Date`. `None` when neither is given or the
+    /// response is already stale.
+    pub fn freshness(&self, now: DateTime<Utc>) -> Option<Duration> {
+        if let Some(secs) = self.max_age_secs {
+            return Some(Duration::from_secs(secs));
+        }
+        let lifetime = self.expires? - self.date.unwrap_or(now);
+        lifetime.to_std().ok().filter(|d| !d.is_zero())
     }
 }
 
@@ -142,10 +159,43 @@ mod unit {
         headers.insert(EXPIRES, HeaderValue::from_static("0"));
         let hints = CacheHints::from_headers(&headers);
         assert_eq!(hints.max_age_secs, Some(900));
-        assert_eq!(hints.expires.as_deref(), Some("0"));
+        assert_eq!(hints.expires, None, "`Expires: 0` is not a date");
         assert_eq!(
             CacheHints::from_headers(&HeaderMap::new()),
             CacheHints::default()
         );
+    }
+
+    #[test]
+    fn freshness_prefers_max_age_then_expires_against_date() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+        let hour = chrono::Duration::hours(1);
+        let hints = |max_age_secs, expires, date| CacheHints {
+            max_age_secs,
+            expires,
+            date,
+        };
+        let cases = [
+            (
+                "max-age wins",
+                hints(Some(60), Some(now + hour), None),
+                Some(60),
+            ),
+            (
+                "expires against date",
+                hints(None, Some(now + hour), Some(now - hour)),
+                Some(7200),
+            ),
+            (
+                "expires against now",
+                hints(None, Some(now + hour), None),
+                Some(3600),
+            ),
+            ("already expired", hints(None, Some(now - hour), None), None),
+            ("nothing", hints(None, None, Some(now)), None),
+        ];
+        for (name, h, want) in cases {
+            assert_eq!(h.freshness(now), want.map(Duration::from_secs), "{name}");
+        }
     }
 }

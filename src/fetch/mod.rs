@@ -13,7 +13,7 @@
 //! * [`error`]: [`FetchError`] and the mapping from reqwest's errors.
 //! * [`guard`]: which addresses may be connected to, enforced both in DNS
 //!   resolution and on IP-literal hosts.
-//! * [`hints`]: `Retry-After` and `Cache-Control` parsing.
+//! * [`hints`]: `Retry-After`, `Cache-Control`, `Expires` and `Date` parsing.
 
 mod client;
 mod error;
@@ -89,7 +89,8 @@ pub struct RedirectHop {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchOutcome {
     /// 304: the validators still match and there is nothing new to parse.
-    NotModified,
+    /// The response may still say how long to wait.
+    NotModified(CacheHints),
     Fetched(Body),
 }
 

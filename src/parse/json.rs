@@ -9,7 +9,7 @@
 //! it has a usable type, ignored otherwise.
 
 use super::{NotAFeedReason, ParseError, absolute_url, non_blank};
-use crate::model::{Enclosure, FeedFormat, ParsedFeed, RawEntry};
+use crate::model::{DocSchedule, Enclosure, FeedFormat, ParsedFeed, RawEntry};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use url::Url;
@@ -42,7 +42,7 @@ pub(super) fn parse(text: &str, doc_base: Option<&Url>) -> Result<ParsedFeed, Pa
         title: string(feed, "title"),
         site_url: string(feed, "home_page_url").and_then(|u| absolute_url(&u, doc_base)),
         language: string(feed, "language"),
-        ttl_mins: None,
+        schedule: DocSchedule::default(),
         entries,
     })
 }

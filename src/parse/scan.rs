@@ -9,10 +9,14 @@
 //! `xml` pairs the records with feed-rs's entries by index and trusts them
 //! only when the counts agree.
 //!
+//! The same pass reads the channel's scheduling advice, which feed-rs does
+//! not model: `sy:updatePeriod`/`sy:updateFrequency` and RSS
+//! `<skipHours>`/`<skipDays>`.
+//!
 //! To read another per-item element (e.g. `<source url>` or
 //! `feedburner:origLink`), add a [`Field`] and a line in [`field_of`].
 
-use crate::model::{Enclosure, FeedFormat};
+use crate::model::{DocSchedule, Enclosure, FeedFormat};
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use url::Url;
@@ -47,9 +51,28 @@ impl ItemScan {
     }
 }
 
+/// What the scan found: one record per item, and the channel's advice.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(super) struct Scan {
+    pub items: Vec<ItemScan>,
+    /// `<ttl>` is left to feed-rs; the rest is filled here.
+    pub schedule: DocSchedule,
+}
+
+/// A channel element whose text is collected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ChannelField {
+    UpdatePeriod,
+    UpdateFrequency,
+    SkipHour,
+    SkipDay,
+}
+
 /// A per-item child element whose text is collected.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Field {
+    /// Not an item's: the channel's scheduling advice.
+    Channel(ChannelField),
     Guid,
     /// A publication date; lower rank wins (`pubDate` over `dc:date`).
     Published(u8),
@@ -87,11 +110,7 @@ struct Capture {
 
 /// Scans `text` (which feed-rs parsed as `format`) and returns one record per
 /// item feed-rs will have produced, or `None` when the XML cannot be read.
-pub(super) fn scan_items(
-    text: &str,
-    format: FeedFormat,
-    doc_base: Option<&Url>,
-) -> Option<Vec<ItemScan>> {
+pub(super) fn scan_items(text: &str, format: FeedFormat, doc_base: Option<&Url>) -> Option<Scan> {
     let mut scanner = Scanner::new(format, doc_base)?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = false;
@@ -112,7 +131,76 @@ pub(super) fn scan_items(
     if format == FeedFormat::Rss1 {
         items.retain(|item| item.has_link);
     }
-    Some(items)
+    Some(Scan {
+        items,
+        schedule: scanner.channel.schedule(),
+    })
+}
+
+/// The channel's scheduling advice as written.
+#[derive(Debug, Default)]
+struct ChannelScan {
+    update_period: Option<String>,
+    update_frequency: Option<String>,
+    skip_hours: u32,
+    skip_days: u8,
+}
+
+impl ChannelScan {
+    fn finish(&mut self, field: ChannelField, text: &str) {
+        let text = text.trim();
+        match field {
+            ChannelField::UpdatePeriod => self.update_period = Some(text.to_ascii_lowercase()),
+            ChannelField::UpdateFrequency => self.update_frequency = Some(text.to_owned()),
+            // RSS 2.0: hours 0–23 in GMT; some feeds write 24 for midnight.
+            ChannelField::SkipHour => {
+                if let Ok(hour) = text.parse::<u32>()
+                    && hour <= 24
+                {
+                    self.skip_hours |= 1 << (hour % 24);
+                }
+            }
+            ChannelField::SkipDay => {
+                const DAYS: [&str; 7] = [
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                ];
+                if let Some(i) = DAYS.iter().position(|d| d.eq_ignore_ascii_case(text)) {
+                    self.skip_days |= 1 << i;
+                }
+            }
+        }
+    }
+
+    /// RSS 1.0 Syndication module: the period defaults to daily and the
+    /// frequency (updates per period) to 1; unknown values are ignored.
+    fn schedule(&self) -> DocSchedule {
+        let period = match self.update_period.as_deref() {
+            None if self.update_frequency.is_none() => None,
+            None | Some("daily") => Some(86_400),
+            Some("hourly") => Some(3_600),
+            Some("weekly") => Some(7 * 86_400),
+            Some("monthly") => Some(30 * 86_400),
+            Some("yearly") => Some(365 * 86_400),
+            Some(_) => None,
+        };
+        let frequency = match self.update_frequency.as_deref().map(str::parse::<u64>) {
+            None => Some(1),
+            Some(Ok(n)) if n > 0 => Some(n),
+            Some(_) => None,
+        };
+        DocSchedule {
+            ttl_mins: None,
+            update_period_secs: period.zip(frequency).map(|(p, f)| (p / f).max(1)),
+            skip_hours: self.skip_hours,
+            skip_days: self.skip_days,
+        }
+    }
 }
 
 /// Where the reader is in the document, and what it has found so far.
@@ -130,6 +218,9 @@ struct Scanner<'u> {
     bases: Vec<(usize, Url)>,
     capture: Option<Capture>,
     items: Vec<ItemScan>,
+    channel: ChannelScan,
+    /// An open `<skipHours>` or `<skipDays>` and its depth.
+    skip: Option<(ChannelField, usize)>,
 }
 
 impl<'u> Scanner<'u> {
@@ -150,6 +241,8 @@ impl<'u> Scanner<'u> {
             bases: Vec::new(),
             capture: None,
             items: Vec::new(),
+            channel: ChannelScan::default(),
+            skip: None,
         })
     }
 
@@ -164,6 +257,9 @@ impl<'u> Scanner<'u> {
             // feed-rs reads the first <channel> only.
             (self.in_channel, self.seen_channel) = (true, true);
         }
+        if !self.in_item {
+            self.channel_child(local);
+        }
         if self.depth < self.item_depth {
             self.push_base(start);
         } else if self.depth == self.item_depth && is_item(self.format, local, self.in_channel) {
@@ -174,6 +270,37 @@ impl<'u> Scanner<'u> {
         } else if self.in_item && self.depth == self.item_depth + 1 {
             self.item_child(start, local);
         }
+    }
+
+    /// Starts capturing the channel's scheduling elements, wherever they
+    /// sit outside items (RSS 1.0 puts them in `<channel>`, a few Atom
+    /// feeds in `<feed>`).
+    fn channel_child(&mut self, local: &str) {
+        // The kind of skip list this element is a direct child of.
+        let in_skip = match self.skip {
+            Some((kind, depth)) if depth + 1 == self.depth => Some(kind),
+            _ => None,
+        };
+        let field = match local {
+            "updatePeriod" => ChannelField::UpdatePeriod,
+            "updateFrequency" => ChannelField::UpdateFrequency,
+            "skipHours" => {
+                self.skip = Some((ChannelField::SkipHour, self.depth));
+                return;
+            }
+            "skipDays" => {
+                self.skip = Some((ChannelField::SkipDay, self.depth));
+                return;
+            }
+            "hour" if in_skip == Some(ChannelField::SkipHour) => ChannelField::SkipHour,
+            "day" if in_skip == Some(ChannelField::SkipDay) => ChannelField::SkipDay,
+            _ => return,
+        };
+        self.capture = Some(Capture {
+            field: Field::Channel(field),
+            depth: self.depth,
+            text: String::new(),
+        });
     }
 
     fn item_child(&mut self, start: &BytesStart<'_>, local: &str) {
@@ -208,10 +335,18 @@ impl<'u> Scanner<'u> {
     /// `None` on an end tag without a start.
     fn end(&mut self) -> Option<bool> {
         let depth = self.depth;
-        if let Some(done) = self.capture.take_if(|c| c.depth == depth)
-            && let Some(item) = self.items.last_mut()
-        {
-            finish_field(item, done);
+        if let Some(done) = self.capture.take_if(|c| c.depth == depth) {
+            match done.field {
+                Field::Channel(field) => self.channel.finish(field, &done.text),
+                _ => {
+                    if let Some(item) = self.items.last_mut() {
+                        finish_field(item, done);
+                    }
+                }
+            }
+        }
+        if self.skip.is_some_and(|(_, d)| d == depth) {
+            self.skip = None;
         }
         while self.bases.last().is_some_and(|(d, _)| *d == depth) {
             self.bases.pop();

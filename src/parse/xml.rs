@@ -12,7 +12,7 @@
 
 use super::entry::{self, EntryContext};
 use super::{NotAFeedReason, ParseError, non_blank, rewrite, scan, sniff};
-use crate::model::{FeedFormat, ParsedFeed};
+use crate::model::{DocSchedule, FeedFormat, ParsedFeed};
 use feed_rs::model::{Feed, FeedType, Link};
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use quick_xml::events::BytesStart;
@@ -89,8 +89,12 @@ fn build(feed: Feed, text: &str, doc_base: Option<&Url>) -> ParsedFeed {
         FeedType::Atom => FeedFormat::Atom,
         FeedType::JSON => FeedFormat::Json,
     };
-    let scans = scan::scan_items(text, format, doc_base);
-    let mut scans = match scans {
+    let scan = scan::scan_items(text, format, doc_base);
+    let schedule = DocSchedule {
+        ttl_mins: feed.ttl,
+        ..scan.as_ref().map(|s| s.schedule).unwrap_or_default()
+    };
+    let mut scans = match scan.map(|s| s.items) {
         Some(scans) if scans.len() == feed.entries.len() => Some(scans.into_iter()),
         other => {
             tracing::debug!(
@@ -121,7 +125,7 @@ fn build(feed: Feed, text: &str, doc_base: Option<&Url>) -> ParsedFeed {
         title: feed.title.and_then(|t| non_blank(t.content)),
         site_url: site_link(&feed.links).and_then(|l| super::absolute_url(&l.href, doc_base)),
         language: feed.language.and_then(|l| non_blank(l.trim().to_owned())),
-        ttl_mins: feed.ttl,
+        schedule,
         entries,
     }
 }

@@ -4,9 +4,10 @@
 
 use super::Pipeline;
 use crate::dedup::{self, KnownKeys};
-use crate::model::{Article, FeedId};
+use crate::model::{Article, DocSchedule, FeedId};
 use crate::normalize::{self, NormalizeContext};
 use crate::parse;
+use crate::scheduler;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -20,8 +21,11 @@ pub struct Ingested {
     /// Channel title as plain text.
     pub title: Option<String>,
     pub site_url: Option<String>,
-    /// RSS `<ttl>`: how long the publisher says the feed may be cached.
-    pub ttl: Option<Duration>,
+    /// The document's scheduling advice (`<ttl>`, `sy:*`, `skipHours`...).
+    pub schedule: DocSchedule,
+    /// The mean gap between the document's posts (see
+    /// [`scheduler::posting_interval`]).
+    pub posting_interval: Option<Duration>,
     pub articles: Vec<Article>,
 }
 
@@ -76,11 +80,13 @@ pub fn parse_and_normalize(
         max_future_skew: chrono::Duration::from_std(max_future_skew)
             .unwrap_or(chrono::Duration::zero()),
     };
-    let articles = parsed
+    let articles: Vec<Article> = parsed
         .entries
         .iter()
         .map(|e| normalize::normalize_entry(e, &ctx))
         .collect();
+    let posting_interval =
+        scheduler::posting_interval(articles.iter().filter_map(|a| a.published), now);
     Ok(Ingested {
         title: parsed
             .title
@@ -88,9 +94,8 @@ pub fn parse_and_normalize(
             .map(normalize::text::plain_line)
             .filter(|t| !t.is_empty()),
         site_url: parsed.site_url,
-        ttl: parsed
-            .ttl_mins
-            .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        schedule: parsed.schedule,
+        posting_interval,
         articles,
     })
 }

@@ -241,6 +241,7 @@ impl Pipeline {
             moved_to: None,
             moved_count: 0,
             new_url: None,
+            schedule: None,
             articles: Vec::new(),
         };
         match moved {
@@ -254,12 +255,23 @@ impl Pipeline {
                 record.new_url = Some(target);
             }
         }
-        let (verdict, hints) = self.apply_fetch(&feed, fetch, &mut record).await?;
+        let (verdict, freshness) = self.apply_fetch(&feed, fetch, &mut record).await?;
         let elapsed = clock.elapsed();
         record.finished_at = Utc::now();
         record.duration_ms = elapsed.as_millis() as u64;
+        if let Verdict::Failed { retry_after } = verdict {
+            self.slow_host(&feed.url, record.status, retry_after);
+        }
+        // A new document's advice replaces the stored one; a 304, an
+        // identical body or a failure keep what the last document said.
+        let (doc, posting_interval) = match record.schedule {
+            Some((doc, posting)) => (doc, posting),
+            None => (feed.schedule, feed.posting_interval_secs),
+        };
+        let hints = Hints::new(&doc, freshness);
         let state = FeedState {
             interval: feed.interval_secs.map(Duration::from_secs),
+            posting_interval: posting_interval.map(Duration::from_secs),
             consecutive_errors: match verdict {
                 Verdict::Answered => 0,
                 _ => feed.consecutive_errors.saturating_add(1),
@@ -341,19 +353,20 @@ impl Pipeline {
         })
     }
 
-    /// Returns what the scheduler needs to know of the poll.
+    /// Returns what the scheduler needs to know of the poll: its verdict,
+    /// and how long the response said it stays fresh.
     async fn apply_fetch(
         &self,
         feed: &FeedRecord,
         fetch: Fetch,
         record: &mut PollRecord,
-    ) -> Result<(Verdict, Hints), StoreError> {
+    ) -> Result<(Verdict, Option<Duration>), StoreError> {
         let final_url = fetch.final_url.clone();
         let moved = fetch.permanent_redirect.is_some();
         let body = match fetch.result {
-            Ok(FetchOutcome::NotModified) => {
+            Ok(FetchOutcome::NotModified(cache)) => {
                 record.outcome = "not_modified".to_string();
-                return Ok((Verdict::Answered, Hints::default()));
+                return Ok((Verdict::Answered, cache.freshness(Utc::now())));
             }
             Ok(FetchOutcome::Fetched(body)) => body,
             Err(e) => {
@@ -361,24 +374,21 @@ impl Pipeline {
                 record.error = Some(e.to_string());
                 if matches!(e, FetchError::Gone) {
                     record.state = "gone";
-                    return Ok((Verdict::Gone, Hints::default()));
+                    return Ok((Verdict::Gone, None));
                 }
                 record.state = "failing";
                 let retry_after = e.retry_after().map(|r| retry_delay(r, Utc::now()));
-                return Ok((Verdict::Failed { retry_after }, Hints::default()));
+                return Ok((Verdict::Failed { retry_after }, None));
             }
         };
-        let mut hints = Hints {
-            ttl: None,
-            max_age: body.cache.max_age_secs.map(Duration::from_secs),
-        };
+        let freshness = body.cache.freshness(Utc::now());
         let hash = body_hash(&body.bytes);
         record.validators = Some(body.validators.clone());
         // Servers that ignore conditional requests send the same bytes again;
         // an identical body cannot hold anything new, so skip the parse.
         if feed.body_hash.as_deref() == Some(hash.as_str()) {
             record.outcome = "unchanged".to_string();
-            return Ok((Verdict::Answered, hints));
+            return Ok((Verdict::Answered, freshness));
         }
         let ingested = self
             .ingest(feed.id, body.bytes, body.content_type, final_url)
@@ -395,8 +405,8 @@ impl Pipeline {
                 record.site_url = ing.site_url;
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
-                hints.ttl = ing.ttl;
-                Ok((Verdict::Answered, hints))
+                record.schedule = Some((ing.schedule, ing.posting_interval.map(|d| d.as_secs())));
+                Ok((Verdict::Answered, freshness))
             }
             Err(e) => {
                 record.outcome = "parse_error".to_string();
@@ -405,11 +415,37 @@ impl Pipeline {
                 // Validators of an unparseable body must not turn the next
                 // poll into a 304 that hides the problem.
                 record.validators = None;
-                Ok((Verdict::Failed { retry_after: None }, hints))
+                Ok((Verdict::Failed { retry_after: None }, freshness))
             }
         }
     }
 }
+
+impl Pipeline {
+    /// A 429, or any failure with `Retry-After`, is about the host, not only
+    /// this feed: the host's other feeds wait too (the daemon defers them;
+    /// `poll` reports them deferred). Without `Retry-After`, a 429 holds the
+    /// host for [`RATE_LIMIT_HOLD`].
+    fn slow_host(&self, url: &str, status: Option<u16>, retry_after: Option<Duration>) {
+        let hold = match (status, retry_after) {
+            (_, Some(wait)) => wait,
+            (Some(429), None) => RATE_LIMIT_HOLD,
+            _ => return,
+        };
+        let hold = hold.min(self.policy.max_backoff);
+        if hold.is_zero() {
+            return;
+        }
+        info!(
+            hold_secs = hold.as_secs(),
+            "host asked us to slow down; holding its other feeds"
+        );
+        self.hosts.hold(url, tokio::time::Instant::now() + hold);
+    }
+}
+
+/// How long a 429 without `Retry-After` holds its host's other feeds.
+pub const RATE_LIMIT_HOLD: Duration = Duration::from_secs(60);
 
 /// How long a `Retry-After` asks us to wait, seen from `now`.
 fn retry_delay(r: RetryAfter, now: DateTime<Utc>) -> Duration {

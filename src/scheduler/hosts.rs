@@ -37,6 +37,8 @@ struct Gate {
     /// The next time handed to a deferred poll: deferred polls get
     /// successive turns, so each is deferred once, not once per tick.
     next_turn: Mutex<Instant>,
+    /// Until when the host asked to be left alone (429, `Retry-After`).
+    held_until: Mutex<Instant>,
     min_interval: Duration,
 }
 
@@ -66,15 +68,19 @@ impl HostGates {
     /// without waiting the time to try again instead. The daemon passes a
     /// `max_wait` so that a feed does not sit in a fetch slot waiting for its
     /// host while other hosts' feeds could go; `poll` passes `None`.
+    ///
+    /// A host on [`hold`](Self::hold) is never waited for beyond `max_wait`
+    /// (nor at all with `None`): the poll gets a turn after the hold.
     pub async fn acquire_within(
         &self,
         url: &str,
         max_wait: Option<Duration>,
     ) -> Result<HostPermit, Instant> {
         let gate = self.gate(url);
+        gate.check_hold(max_wait)?;
         if let Some(max_wait) = max_wait {
             let now = Instant::now();
-            let next = *gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let next = *lock(&gate.next_start);
             let busy = gate.slots.available_permits() == 0;
             if busy || next > now + max_wait {
                 // A busy slot frees at an unknown time; a second is a guess
@@ -84,17 +90,16 @@ impl HostGates {
                 } else {
                     next
                 };
-                let mut turn = gate.next_turn.lock().unwrap_or_else(|p| p.into_inner());
-                let at = (*turn).max(earliest);
-                *turn = at + gate.min_interval.max(Duration::from_millis(1));
-                return Err(at);
+                return Err(gate.take_turn(earliest));
             }
         }
         // The semaphore is never closed; if it were, that would only mean
         // no concurrency limit.
         let slot = gate.slots.clone().acquire_owned().await.ok();
+        // The request that held the slot may have put the host on hold.
+        gate.check_hold(max_wait)?;
         let start = {
-            let mut next = gate.next_start.lock().unwrap_or_else(|p| p.into_inner());
+            let mut next = lock(&gate.next_start);
             let start = (*next).max(Instant::now());
             *next = start + gate.min_interval;
             start
@@ -107,6 +112,16 @@ impl HostGates {
         Ok(HostPermit { _slot: slot })
     }
 
+    /// Holds the group of `url` until `until`: no request to it starts
+    /// before then, and polls that would have to wait for it are deferred.
+    pub fn hold(&self, url: &str, until: Instant) {
+        let gate = self.gate(url);
+        let mut held = lock(&gate.held_until);
+        *held = (*held).max(until);
+        let mut next = lock(&gate.next_start);
+        *next = (*next).max(until);
+    }
+
     fn gate(&self, url: &str) -> Arc<Gate> {
         let (key, limits) = self.group_of(url);
         let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
@@ -117,6 +132,7 @@ impl HostGates {
                     slots: Arc::new(Semaphore::new(limits.concurrency.max(1))),
                     next_start: Mutex::new(Instant::now()),
                     next_turn: Mutex::new(Instant::now()),
+                    held_until: Mutex::new(Instant::now()),
                     min_interval: limits.min_interval,
                 })
             })
@@ -144,6 +160,32 @@ impl HostGates {
         }
         (registrable_domain(&host), self.default.clone())
     }
+}
+
+impl Gate {
+    /// `Err` with a turn after the hold when the host is held for longer
+    /// than `max_wait` (any hold at all when `None`).
+    fn check_hold(&self, max_wait: Option<Duration>) -> Result<(), Instant> {
+        let held = *lock(&self.held_until);
+        if held > Instant::now() + max_wait.unwrap_or(Duration::ZERO) {
+            return Err(self.take_turn(held));
+        }
+        Ok(())
+    }
+
+    /// The next turn for a deferred poll, no earlier than `earliest`:
+    /// deferred polls get successive turns spaced by the minimum interval.
+    fn take_turn(&self, earliest: Instant) -> Instant {
+        let mut turn = lock(&self.next_turn);
+        let at = (*turn).max(earliest);
+        *turn = at + self.min_interval.max(Duration::from_millis(1));
+        at
+    }
+}
+
+/// Locks a gate's field; a poisoned lock still holds a valid instant.
+fn lock(m: &Mutex<Instant>) -> std::sync::MutexGuard<'_, Instant> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `host` is `pattern` or a subdomain of it.
@@ -244,5 +286,42 @@ mod tests {
             Ok(_) => panic!("waited for a busy host"),
         }
         assert_eq!(Instant::now(), t0, "no time was spent waiting");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_host_defers_every_feed_until_the_hold_ends() {
+        let gates = HostGates::new(limits(1, 1000), Vec::new());
+        let t0 = Instant::now();
+        gates.hold("https://a.example.com/1", t0 + Duration::from_secs(120));
+        // Neither the daemon (which waits up to 2 s) nor `poll` waits.
+        for max in [Some(Duration::from_secs(2)), None] {
+            match gates.acquire_within("https://b.example.com/2", max).await {
+                Err(at) => assert!(at >= t0 + Duration::from_secs(120)),
+                Ok(_) => panic!("a held host was polled"),
+            }
+        }
+        // Another host is not held.
+        assert!(
+            gates
+                .acquire_within("https://other.org/", None)
+                .await
+                .is_ok()
+        );
+        // A shorter hold does not shorten a longer one.
+        gates.hold("https://a.example.com/1", t0 + Duration::from_secs(5));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(
+            gates
+                .acquire_within("https://a.example.com/", None)
+                .await
+                .is_err()
+        );
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(
+            gates
+                .acquire_within("https://a.example.com/", None)
+                .await
+                .is_ok()
+        );
     }
 }

@@ -5,10 +5,15 @@
 //! never touches IO or a clock: `pipeline` passes `now` and a jitter draw.
 //!
 //! * A feed that answered is polled again after its interval: its own
-//!   `interval_secs`, else `scheduler.default_interval_secs`, raised to the
-//!   server's hints (RSS `<ttl>`, `Cache-Control: max-age`: a publisher that
-//!   says "not before" is believed), and clamped to
-//!   `[min_interval, max_interval]`.
+//!   `interval_secs`, else the gap between its posts observed in the
+//!   document ([`posting_interval`]: a feed that posts every ten minutes is
+//!   read every ten minutes, one that posts weekly once a day), else
+//!   `scheduler.default_interval_secs`. The publisher's hints raise it
+//!   (RSS `<ttl>`, `sy:updatePeriod`/`sy:updateFrequency`,
+//!   `Cache-Control: max-age`, `Expires`: a publisher that says "not
+//!   before" is believed), and it is clamped to
+//!   `[min_interval, max_interval]`. A time that falls in the feed's
+//!   `<skipHours>`/`<skipDays>` moves to the first hour outside them.
 //! * A transient failure (timeout, network error, 5xx, 429, unparseable
 //!   body) backs off exponentially from that interval, doubling per
 //!   consecutive error, up to `max_backoff`, and stays at that cap: a
@@ -32,6 +37,7 @@ mod hosts;
 
 pub use hosts::{HostGates, HostGroup, HostLimits, HostPermit, registrable_domain};
 
+use crate::model::DocSchedule;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -47,6 +53,9 @@ pub struct Policy {
     /// Window over which a tick with more due feeds than fetch slots starts
     /// them; zero starts them as fast as slots free up.
     pub burst_spread: Duration,
+    /// Derive a feed's interval from how often it posts when it has no
+    /// interval of its own; off, `default_interval` applies.
+    pub adaptive: bool,
 }
 
 impl Policy {
@@ -60,6 +69,7 @@ impl Policy {
             redirects_to_persist: 3,
             dead_after: Duration::from_secs(7 * 24 * 3600),
             burst_spread: Duration::from_secs(60),
+            adaptive: true,
         }
     }
 }
@@ -154,17 +164,103 @@ pub enum Verdict {
 pub struct FeedState {
     /// The feed's own `interval_secs`, if set.
     pub interval: Option<Duration>,
+    /// The mean gap between its posts, as [`posting_interval`] saw it.
+    pub posting_interval: Option<Duration>,
     /// Consecutive failures including this poll (0 after a success).
     pub consecutive_errors: u32,
 }
 
-/// Server hints about how often to come back; each is a floor.
+/// The publisher's hints about how often to come back; each duration is a
+/// floor on the interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Hints {
     /// RSS `<ttl>`.
     pub ttl: Option<Duration>,
-    /// `Cache-Control: max-age`.
-    pub max_age: Option<Duration>,
+    /// `sy:updatePeriod` / `sy:updateFrequency`.
+    pub update_period: Option<Duration>,
+    /// How long the response stays fresh: `Cache-Control: max-age`, else
+    /// `Expires`.
+    pub freshness: Option<Duration>,
+    /// Hours (bit `h`, UTC) and weekdays (bit 0 Monday) not to poll in.
+    pub skip_hours: u32,
+    pub skip_days: u8,
+}
+
+impl Hints {
+    /// The document's advice plus the response's freshness (`max-age` or
+    /// `Expires`, see `fetch::CacheHints::freshness`).
+    pub fn new(doc: &DocSchedule, freshness: Option<Duration>) -> Hints {
+        Hints {
+            ttl: doc.ttl_mins.map(|m| Duration::from_secs(u64::from(m) * 60)),
+            update_period: doc.update_period_secs.map(Duration::from_secs),
+            freshness,
+            skip_hours: doc.skip_hours,
+            skip_days: doc.skip_days,
+        }
+    }
+
+    fn floor(&self) -> Duration {
+        [self.ttl, self.update_period, self.freshness]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+/// How far back [`posting_interval`] looks; older posts say the feed is
+/// quiet, not how often it posts.
+const POSTING_WINDOW_DAYS: i64 = 30;
+
+/// The mean gap between a feed's posts, estimated from the dates of the
+/// items in one document: the span the document covers (from its oldest
+/// item to `now`, at most the last 30 days) divided by the number of items
+/// posted in that span. Counting to `now`, not to the newest item, makes a
+/// feed that has fallen silent slow down; capping the span at 30 days keeps
+/// a long archive from hiding a feed's present rate.
+///
+/// `None` when the dates cannot tell (fewer than two distinct dates: no
+/// dates at all, or every item stamped with the build time); a feed with no
+/// item in the window gets the window itself (the maximum interval applies).
+pub fn posting_interval(
+    dates: impl IntoIterator<Item = DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    let window = chrono::Duration::days(POSTING_WINDOW_DAYS);
+    let mut dates: Vec<DateTime<Utc>> = dates.into_iter().filter(|d| *d <= now).collect();
+    dates.sort_unstable();
+    let oldest = *dates.first()?;
+    if dates.last() == Some(&oldest) {
+        return None;
+    }
+    let start = oldest.max(now - window);
+    let posts = dates.iter().filter(|d| **d >= start).count() as u32;
+    let span = (now - start).to_std().unwrap_or(Duration::ZERO);
+    Some(span / posts.max(1))
+}
+
+/// The first time at or after `at` outside the skipped hours and days.
+/// A feed that skips every hour (or every day) is taken at its word for
+/// none of them: `at` is returned unchanged.
+pub fn skip_to_allowed(at: DateTime<Utc>, skip_hours: u32, skip_days: u8) -> DateTime<Utc> {
+    use chrono::{Datelike, DurationRound, Timelike};
+    let all_hours = (1u32 << 24) - 1;
+    if skip_hours & all_hours == all_hours || skip_days & 0x7f == 0x7f {
+        return at;
+    }
+    let skipped = |t: DateTime<Utc>| {
+        skip_hours & (1 << t.hour()) != 0
+            || skip_days & (1 << t.weekday().num_days_from_monday()) != 0
+    };
+    let mut t = at;
+    // At most a week of hours to walk.
+    for _ in 0..(7 * 24) {
+        if !skipped(t) {
+            return t;
+        }
+        t = t.duration_trunc(chrono::Duration::hours(1)).unwrap_or(t) + chrono::Duration::hours(1);
+    }
+    at
 }
 
 /// When the feed is due next, or `None` when it must not be polled again.
@@ -190,15 +286,22 @@ pub fn next_check(
     };
     let jittered = delay + delay.mul_f64(jitter.clamp(0.0, 1.0) / 10.0);
     let delay = chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::days(1));
-    Some(now + delay)
+    Some(skip_to_allowed(
+        now + delay,
+        hints.skip_hours,
+        hints.skip_days,
+    ))
 }
 
-/// The normal interval: configured or default, raised to the hints,
-/// clamped to the policy's bounds.
+/// The normal interval: configured, else adaptive, else default; raised to
+/// the hints, clamped to the policy's bounds.
 fn interval(state: &FeedState, hints: &Hints, policy: &Policy) -> Duration {
-    let base = state.interval.unwrap_or(policy.default_interval);
-    let floor = hints.ttl.max(hints.max_age).unwrap_or(Duration::ZERO);
-    base.max(floor).clamp(
+    let adaptive = state.posting_interval.filter(|_| policy.adaptive);
+    let base = state
+        .interval
+        .or(adaptive)
+        .unwrap_or(policy.default_interval);
+    base.max(hints.floor()).clamp(
         policy.min_interval,
         policy.max_interval.max(policy.min_interval),
     )
@@ -216,44 +319,134 @@ mod tests {
         Duration::from_secs(s)
     }
 
+    /// `(name, policy, verdict, state, hints, expected delay in seconds)`.
+    type Case<'a> = (&'a str, &'a Policy, Verdict, FeedState, Hints, Option<u64>);
+
     #[test]
     fn table() {
+        // A Thursday.
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let policy = Policy::with_default_interval(secs(30 * MIN));
+        let fixed = Policy {
+            adaptive: false,
+            ..policy
+        };
         let ok = |interval: Option<u64>| FeedState {
             interval: interval.map(secs),
-            consecutive_errors: 0,
+            ..FeedState::default()
+        };
+        let posting = |every: u64| FeedState {
+            posting_interval: Some(secs(every)),
+            ..FeedState::default()
         };
         let failing = |errors: u32| FeedState {
-            interval: None,
             consecutive_errors: errors,
+            ..FeedState::default()
         };
         let none = Hints::default();
+        let ttl = |s: u64| Hints {
+            ttl: Some(secs(s)),
+            ..none
+        };
+        let sy = |s: u64| Hints {
+            update_period: Some(secs(s)),
+            ..none
+        };
+        let fresh = |s: u64| Hints {
+            freshness: Some(secs(s)),
+            ..none
+        };
+        // Hours 0-5 UTC, and Fridays.
+        let night = Hints {
+            skip_hours: 0b11_1111,
+            ..none
+        };
+        let fridays = Hints {
+            skip_days: 1 << 4,
+            ..none
+        };
         let failed = Verdict::Failed { retry_after: None };
         #[rustfmt::skip]
-        let cases: &[(&str, Verdict, FeedState, Hints, Option<u64>)] = &[
-            ("default interval", Verdict::Answered, ok(None), none, Some(30 * MIN)),
-            ("own interval", Verdict::Answered, ok(Some(10 * MIN)), none, Some(10 * MIN)),
-            ("own interval below the minimum", Verdict::Answered, ok(Some(10)), none, Some(5 * MIN)),
-            ("own interval above the maximum", Verdict::Answered, ok(Some(100 * HOUR)), none, Some(24 * HOUR)),
-            ("ttl is a floor", Verdict::Answered, ok(None), Hints { ttl: Some(secs(2 * HOUR)), max_age: None }, Some(2 * HOUR)),
-            ("max-age below the interval changes nothing", Verdict::Answered, ok(None), Hints { ttl: None, max_age: Some(secs(60)) }, Some(30 * MIN)),
-            ("a huge ttl is capped", Verdict::Answered, ok(None), Hints { ttl: Some(secs(1000 * HOUR)), max_age: None }, Some(24 * HOUR)),
-            ("first failure", failed, failing(1), none, Some(30 * MIN)),
-            ("second failure doubles", failed, failing(2), none, Some(60 * MIN)),
-            ("fifth failure", failed, failing(5), none, Some(8 * HOUR)),
-            ("backoff capped", failed, failing(7), none, Some(24 * HOUR)),
-            ("stays at the cap, never parked", failed, failing(500), none, Some(24 * HOUR)),
-            ("retry-after longer than backoff", Verdict::Failed { retry_after: Some(secs(3 * HOUR)) }, failing(1), none, Some(3 * HOUR)),
-            ("retry-after shorter than backoff", Verdict::Failed { retry_after: Some(secs(10)) }, failing(2), none, Some(60 * MIN)),
-            ("hostile retry-after capped", Verdict::Failed { retry_after: Some(secs(365 * 24 * HOUR)) }, failing(1), none, Some(24 * HOUR)),
-            ("gone", Verdict::Gone, failing(1), none, None),
+        let cases: &[Case] = &[
+            ("default interval", &policy, Verdict::Answered, ok(None), none, Some(30 * MIN)),
+            ("own interval", &policy, Verdict::Answered, ok(Some(10 * MIN)), none, Some(10 * MIN)),
+            ("own interval below the minimum", &policy, Verdict::Answered, ok(Some(10)), none, Some(5 * MIN)),
+            ("own interval above the maximum", &policy, Verdict::Answered, ok(Some(100 * HOUR)), none, Some(24 * HOUR)),
+            ("adaptive: posts every 10 min", &policy, Verdict::Answered, posting(10 * MIN), none, Some(10 * MIN)),
+            ("adaptive: posts every 2 days, capped", &policy, Verdict::Answered, posting(48 * HOUR), none, Some(24 * HOUR)),
+            ("adaptive: posts every minute, floored", &policy, Verdict::Answered, posting(MIN), none, Some(5 * MIN)),
+            ("adaptive off", &fixed, Verdict::Answered, posting(10 * MIN), none, Some(30 * MIN)),
+            ("own interval beats adaptive", &policy, Verdict::Answered, FeedState { interval: Some(secs(HOUR)), ..posting(10 * MIN) }, none, Some(HOUR)),
+            ("ttl is a floor", &policy, Verdict::Answered, ok(None), ttl(2 * HOUR), Some(2 * HOUR)),
+            ("ttl floors the adaptive interval", &policy, Verdict::Answered, posting(10 * MIN), ttl(HOUR), Some(HOUR)),
+            ("sy:updatePeriod is a floor", &policy, Verdict::Answered, ok(Some(10 * MIN)), sy(HOUR), Some(HOUR)),
+            ("max-age/Expires is a floor", &policy, Verdict::Answered, ok(None), fresh(3 * HOUR), Some(3 * HOUR)),
+            ("a short max-age changes nothing", &policy, Verdict::Answered, ok(None), fresh(60), Some(30 * MIN)),
+            ("the largest floor wins", &policy, Verdict::Answered, ok(None), Hints { ttl: Some(secs(HOUR)), update_period: Some(secs(2 * HOUR)), freshness: Some(secs(90 * MIN)), ..none }, Some(2 * HOUR)),
+            ("a huge ttl is capped", &policy, Verdict::Answered, ok(None), ttl(1000 * HOUR), Some(24 * HOUR)),
+            ("skipHours moves the poll past the night", &policy, Verdict::Answered, ok(None), night, Some(6 * HOUR)),
+            ("skipDays moves Friday to Saturday", &policy, Verdict::Answered, ok(Some(24 * HOUR)), fridays, Some(48 * HOUR)),
+            ("skipping every hour is ignored", &policy, Verdict::Answered, ok(None), Hints { skip_hours: (1 << 24) - 1, ..none }, Some(30 * MIN)),
+            ("first failure", &policy, failed, failing(1), none, Some(30 * MIN)),
+            ("second failure doubles", &policy, failed, failing(2), none, Some(60 * MIN)),
+            ("fifth failure", &policy, failed, failing(5), none, Some(8 * HOUR)),
+            ("backoff capped", &policy, failed, failing(7), none, Some(24 * HOUR)),
+            ("stays at the cap, never parked", &policy, failed, failing(500), none, Some(24 * HOUR)),
+            ("backoff starts from the adaptive interval", &policy, failed, FeedState { consecutive_errors: 2, ..posting(10 * MIN) }, none, Some(20 * MIN)),
+            ("retry-after longer than backoff", &policy, Verdict::Failed { retry_after: Some(secs(3 * HOUR)) }, failing(1), none, Some(3 * HOUR)),
+            ("retry-after shorter than backoff", &policy, Verdict::Failed { retry_after: Some(secs(10)) }, failing(2), none, Some(60 * MIN)),
+            ("hostile retry-after capped", &policy, Verdict::Failed { retry_after: Some(secs(365 * 24 * HOUR)) }, failing(1), none, Some(24 * HOUR)),
+            ("gone", &policy, Verdict::Gone, failing(1), none, None),
         ];
-        for (name, verdict, state, hints, want) in cases {
-            let got = next_check(now, *verdict, state, hints, &policy, 0.0);
+        for (name, policy, verdict, state, hints, want) in cases {
+            let got = next_check(now, *verdict, state, hints, policy, 0.0);
             let want = want.map(|s| now + chrono::Duration::seconds(s as i64));
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    type Dates = Vec<DateTime<Utc>>;
+
+    #[test]
+    fn posting_interval_from_item_dates() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let ago = |mins: i64| now - chrono::Duration::minutes(mins);
+        let days = |d: i64| now - chrono::Duration::days(d);
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Dates, Option<u64>)> = vec![
+            ("ten posts in the last 100 minutes", (1..=10).map(|i| ago(i * 10)).collect(), Some(10 * MIN)),
+            ("one post a day for a week", (1..=7).map(days).collect(), Some(24 * HOUR)),
+            ("silent for a week after a busy hour", (0..6).map(|i| days(7) - chrono::Duration::minutes(i * 10)).collect(), Some((7 * 24 * HOUR + 50 * MIN) / 6)),
+            ("nothing in the last 30 days", vec![days(40), days(50)], Some(30 * 24 * HOUR)),
+            ("a long archive counts only the last 30 days", vec![ago(60), ago(120), days(200)], Some(15 * 24 * HOUR)),
+            ("a future date clamped to the fetch time is one post", vec![now, days(400), days(500)], Some(30 * 24 * HOUR)),
+            ("no dates", vec![], None),
+            ("one date", vec![ago(5)], None),
+            ("every item stamped with the build time", vec![now, now, now], None),
+            ("future dates are ignored", vec![now + chrono::Duration::days(1), ago(30), ago(60)], Some(30 * MIN)),
+        ];
+        for (name, dates, want) in cases {
+            assert_eq!(posting_interval(dates, now), want.map(secs), "{name}");
+        }
+    }
+
+    #[test]
+    fn skip_hours_and_days_move_to_the_next_allowed_hour() {
+        // Thursday 2026-01-01.
+        let t = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 1, d, h, m, 0).unwrap();
+        let hours = |hs: &[u32]| hs.iter().fold(0u32, |m, h| m | 1 << h);
+        assert_eq!(skip_to_allowed(t(1, 3, 17), 0, 0), t(1, 3, 17));
+        assert_eq!(skip_to_allowed(t(1, 3, 17), hours(&[3, 4]), 0), t(1, 5, 0));
+        assert_eq!(
+            skip_to_allowed(t(1, 23, 30), hours(&[23, 0]), 0),
+            t(2, 1, 0)
+        );
+        // Friday and Saturday skipped: Thursday 23:30 → Sunday 00:00.
+        assert_eq!(
+            skip_to_allowed(t(1, 23, 30), hours(&[23]), 0b11_0000),
+            t(4, 0, 0)
+        );
+        assert_eq!(skip_to_allowed(t(1, 3, 17), 0, 0x7f), t(1, 3, 17));
     }
 
     /// A redirect streak as the store remembers it: target and count.

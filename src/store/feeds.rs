@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError, parse_ts, ts};
 use crate::config::FeedConfig;
-use crate::model::{FeedId, Validators};
+use crate::model::{DocSchedule, FeedId, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -38,6 +38,11 @@ pub struct FeedRecord {
     /// consecutive polls, not yet made the feed's URL.
     pub moved_to: Option<String>,
     pub moved_count: u32,
+    /// What the last parsed document said about its schedule.
+    #[serde(skip)]
+    pub schedule: DocSchedule,
+    /// The mean gap between posts seen in the last parsed document.
+    pub posting_interval_secs: Option<u64>,
     pub articles: i64,
 }
 
@@ -65,7 +70,8 @@ macro_rules! select_feeds {
         concat!(
             "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
              etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
-             last_outcome, last_error, consecutive_errors, failing_since, moved_to, moved_count, ",
+             last_outcome, last_error, consecutive_errors, failing_since, moved_to, moved_count, \
+             ttl_mins, update_period_secs, skip_hours, skip_days, posting_interval_secs, ",
             $count,
             " FROM feeds ",
             $tail
@@ -103,7 +109,16 @@ fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
             .and_then(parse_ts),
         moved_to: r.get(19)?,
         moved_count: r.get::<_, i64>(20)?.max(0) as u32,
-        articles: r.get(21)?,
+        schedule: DocSchedule {
+            ttl_mins: r
+                .get::<_, Option<i64>>(21)?
+                .map(|v| v.clamp(0, i64::from(u32::MAX)) as u32),
+            update_period_secs: r.get::<_, Option<i64>>(22)?.map(|v| v.max(0) as u64),
+            skip_hours: r.get::<_, i64>(23)? as u32,
+            skip_days: r.get::<_, i64>(24)? as u8,
+        },
+        posting_interval_secs: r.get::<_, Option<i64>>(25)?.map(|v| v.max(0) as u64),
+        articles: r.get(26)?,
     })
 }
 

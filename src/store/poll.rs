@@ -4,7 +4,7 @@
 
 use super::articles::{UpsertCounts, upsert_articles};
 use super::{Store, StoreError, fetch_log, ts};
-use crate::model::{Article, FeedId, Validators};
+use crate::model::{Article, DocSchedule, FeedId, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use tracing::warn;
@@ -39,6 +39,9 @@ pub struct PollRecord {
     pub moved_count: u32,
     /// The feed's new URL, when a permanent redirect has been seen often enough.
     pub new_url: Option<String>,
+    /// When a body was parsed: its scheduling advice and posting interval,
+    /// which replace the stored ones.
+    pub schedule: Option<(DocSchedule, Option<u64>)>,
     pub articles: Vec<Article>,
 }
 
@@ -59,7 +62,12 @@ const FEED_UPDATE: &str = "UPDATE feeds SET
         consecutive_errors = CASE WHEN ?11 THEN 0 ELSE consecutive_errors + 1 END,
         failing_since = CASE WHEN ?11 THEN NULL ELSE COALESCE(failing_since, ?10) END,
         moved_to = ?15,
-        moved_count = ?16
+        moved_count = ?16,
+        ttl_mins = CASE WHEN ?17 THEN ?18 ELSE ttl_mins END,
+        update_period_secs = CASE WHEN ?17 THEN ?19 ELSE update_period_secs END,
+        skip_hours = CASE WHEN ?17 THEN ?20 ELSE skip_hours END,
+        skip_days = CASE WHEN ?17 THEN ?21 ELSE skip_days END,
+        posting_interval_secs = CASE WHEN ?17 THEN ?22 ELSE posting_interval_secs END
      WHERE id = ?1";
 
 /// Moves a feed to the URL it permanently redirects to. `OR IGNORE`: when
@@ -75,6 +83,8 @@ impl Store {
         self.call(move |c| {
             let tx = c.savepoint()?;
             let validators = poll.validators.as_ref();
+            let (doc, posting) = poll.schedule.unzip();
+            let doc = doc.unwrap_or_default();
             let updated = tx.prepare_cached(FEED_UPDATE)?.execute(params![
                 poll.feed_id.0,
                 poll.title,
@@ -92,6 +102,12 @@ impl Store {
                 poll.error,
                 poll.moved_to,
                 poll.moved_count,
+                poll.schedule.is_some(),
+                doc.ttl_mins,
+                doc.update_period_secs.map(|s| s.min(i64::MAX as u64) as i64),
+                doc.skip_hours,
+                doc.skip_days,
+                posting.flatten().map(|s| s.min(i64::MAX as u64) as i64),
             ])?;
             if updated == 0 {
                 return Err(StoreError::NotFound(format!(

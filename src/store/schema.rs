@@ -90,6 +90,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX fetch_log_feed ON fetch_log(feed_id, id);
     ",
+    // 2: what the last parsed document said about its own schedule, and the
+    // posting rate seen in it, so a 304 or a failure still honours them.
+    "
+    ALTER TABLE feeds ADD COLUMN ttl_mins INTEGER;
+    ALTER TABLE feeds ADD COLUMN update_period_secs INTEGER;
+    ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN skip_days INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN posting_interval_secs INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.

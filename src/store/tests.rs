@@ -38,6 +38,7 @@ fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
         moved_to: None,
         moved_count: 0,
         new_url: None,
+        schedule: None,
         articles,
     }
 }

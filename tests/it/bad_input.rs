@@ -28,8 +28,9 @@ const CASES: &[Case] = &[
     (server::LOOP, "too_many_redirects", "failing", None),
     (server::GONE, "gone", "gone", Some(410)),
     (server::SERVER_ERROR, "http_error", "failing", Some(500)),
-    (server::RATE_LIMITED, "rate_limited", "failing", Some(429)),
     (server::SLOW, "timeout", "failing", None),
+    // A 429 is left out: it holds the whole host (127.0.0.1 here), so the
+    // feeds polled after it would be deferred; `schedule.rs` tests it.
 ];
 
 const GOOD: &str = "/fixtures/rss2.xml";

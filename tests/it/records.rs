@@ -183,6 +183,7 @@ pub struct FeedRow {
     pub last_outcome: Option<String>,
     pub last_error: Option<String>,
     pub consecutive_errors: u32,
+    pub next_check_at: chrono::DateTime<chrono::Utc>,
     pub articles: i64,
 }
 

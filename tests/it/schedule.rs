@@ -273,3 +273,147 @@ fn the_daemon_defers_feeds_of_a_busy_host_and_still_polls_them_all() {
     }
     assert_eq!(app.count("fetch_log"), 3, "deferrals are not fetches");
 }
+
+#[test]
+fn a_503_with_retry_after_as_a_date_is_honoured() {
+    let server = TestServer::start();
+    let path = "/special/unavailable";
+    let at = (Utc::now() + chrono::Duration::seconds(3 * 3600))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    server.route(path, Route::status(503, &[(header::RETRY_AFTER, &at)]));
+    let (app, urls) = app_with(&server, &[path]);
+    app.run(&["poll", "--all"]).assert_success("poll");
+    let feed = app.feed(&urls[0]);
+    assert_eq!(feed.last_outcome.as_deref(), Some("http_error"));
+    assert_eq!(feed.state, "failing");
+    // Three hours from the request (less the second lost to the date's
+    // precision), not the 600 s interval.
+    assert_delay(
+        delay_secs(&app, &urls[0]),
+        3 * 3600 - 1,
+        "503 Retry-After date",
+    );
+}
+
+/// Sets a feed's `next_check_at` to `secs_ago` seconds in the past, so
+/// that feeds come due in a known order.
+fn due_since(app: &App, url: &str, secs_ago: i64) {
+    let at = (Utc::now() - chrono::Duration::seconds(secs_ago))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    app.db()
+        .execute(
+            "UPDATE feeds SET next_check_at = ?2 WHERE url = ?1",
+            [url, at.as_str()],
+        )
+        .expect("set next_check_at");
+}
+
+#[test]
+fn a_429_holds_the_other_feeds_of_its_host() {
+    let server = TestServer::start();
+    let paths = [
+        server::RATE_LIMITED,
+        "/fixtures/atom.xml",
+        "/fixtures/rss2.xml",
+    ];
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let settings = Settings {
+        per_host_limits: true,
+        ..Settings::default()
+    };
+    let app = App::with_settings(&settings, &urls);
+    app.run(&["feeds", "list"])
+        .assert_success("merge the config feeds");
+    // The rate-limited feed is the most overdue, so it goes first.
+    for (i, url) in urls.iter().enumerate() {
+        due_since(&app, url, 100 - i as i64);
+    }
+    let out = app.run_env(
+        &["poll", "--all"],
+        &[("FEEDSIEVE__SCHEDULER__PER_HOST_MIN_INTERVAL_MS", "100")],
+    );
+    out.assert_success("poll");
+    assert_eq!(server.stats(server::RATE_LIMITED).requests, 1);
+    for path in &paths[1..] {
+        assert_eq!(
+            server.stats(path).requests,
+            0,
+            "{path} was requested while its host asked for 120 s of quiet:\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("deferred"), "{}", out.stdout);
+    for url in &urls[1..] {
+        let feed = app.feed(url);
+        assert_eq!(feed.consecutive_errors, 0, "a deferral is not an error");
+        let wait = (feed.next_check_at - Utc::now()).num_seconds();
+        assert!(
+            (100..=125).contains(&wait),
+            "{url} deferred by {wait} s, want the 120 s hold"
+        );
+    }
+}
+
+/// An RSS document whose items were published `gaps_mins` apart, the
+/// newest `gaps_mins` ago, with `extra` in the channel.
+fn rss_posting_every(gaps_mins: i64, items: i64, extra: &str) -> String {
+    let now = Utc::now();
+    let mut xml = format!(
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" \
+         xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\"><channel>\
+         <title>Busy</title><link>https://busy.example/</link>{extra}\n"
+    );
+    for i in 1..=items {
+        let at = now - chrono::Duration::minutes(i * gaps_mins);
+        xml.push_str(&format!(
+            "<item><title>Post {i}</title><guid>post-{i}</guid><pubDate>{}</pubDate></item>\n",
+            at.to_rfc2822()
+        ));
+    }
+    xml.push_str("</channel></rss>\n");
+    xml
+}
+
+#[test]
+fn the_interval_follows_the_posting_rate_and_the_publishers_hints() {
+    let server = TestServer::start();
+    let cases = [
+        // (path, document, expected delay in seconds)
+        ("/busy", rss_posting_every(10, 12, ""), 600),
+        ("/hourly", rss_posting_every(60, 12, ""), 3600),
+        (
+            "/busy-with-ttl",
+            rss_posting_every(10, 12, "<ttl>45</ttl>"),
+            2700,
+        ),
+        (
+            "/busy-wordpress",
+            rss_posting_every(
+                10,
+                12,
+                "<sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>1</sy:updateFrequency>",
+            ),
+            3600,
+        ),
+        // Old fixtures: nothing in the last 30 days, so the 24 h maximum.
+        ("/fixtures/rss2.xml", String::new(), 86400),
+    ];
+    for (path, body, _) in &cases {
+        if !body.is_empty() {
+            server.serve(path, body.clone(), "application/rss+xml");
+        }
+    }
+    let paths: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    let (app, urls) = app_with(&server, &paths);
+    app.run(&["poll", "--all"]).assert_success("poll");
+    for ((path, _, want), url) in cases.iter().zip(&urls) {
+        assert_delay(delay_secs(&app, url), *want, path);
+    }
+    // A 304 keeps what the last document said.
+    app.run(&["poll", "--feed", &urls[0]])
+        .assert_success("second poll");
+    assert_eq!(server.stats("/busy").not_modified, 1);
+    assert_delay(delay_secs(&app, &urls[0]), 600, "after a 304");
+}

@@ -81,7 +81,7 @@ fn rss_20_with_content_encoded_and_dc_creator() {
     assert_eq!(feed.title.as_deref(), Some("Tagesblog & Co"));
     // The channel <link>, not the atom:link rel="self" before it.
     assert_eq!(feed.site_url.as_deref(), Some("https://news.example.de/"));
-    assert_eq!(feed.ttl_mins, Some(30));
+    assert_eq!(feed.schedule.ttl_mins, Some(30));
     let [first, second, third] = &feed.entries[..] else {
         panic!("{:?}", feed.entries)
     };
@@ -286,4 +286,46 @@ fn rss_without_version_is_read_as_rss_2() {
         "http://x.example/",
     );
     assert_eq!(old.format, FeedFormat::Rss0);
+}
+
+#[test]
+fn channel_scheduling_advice() {
+    use crate::model::DocSchedule;
+    let rss2 = br#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel><title>T</title><link>https://example.com/</link>
+  <ttl>15</ttl>
+  <sy:updatePeriod> hourly </sy:updatePeriod>
+  <sy:updateFrequency>2</sy:updateFrequency>
+  <skipHours><hour>0</hour><hour>1</hour><hour>24</hour><hour>nine</hour></skipHours>
+  <skipDays><day>Saturday</day><day>sunday</day><day>Caturday</day></skipDays>
+  <item><title>a</title><guid>a</guid>
+    <!-- an item's own elements of the same names are not the channel's -->
+    <sy:updatePeriod>yearly</sy:updatePeriod><hour>5</hour></item>
+</channel></rss>"#;
+    let feed = parse_ok(rss2, "https://example.com/rss");
+    assert_eq!(
+        feed.schedule,
+        DocSchedule {
+            ttl_mins: Some(15),
+            update_period_secs: Some(1800),
+            skip_hours: 0b11,
+            skip_days: 0b110_0000,
+        }
+    );
+    // RSS 1.0, where the module was born: defaults are daily and 1.
+    let rss1 = br#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel rdf:about="https://example.com/"><title>T</title><link>https://example.com/</link>
+  <description>d</description><sy:updateFrequency>4</sy:updateFrequency></channel>
+<item rdf:about="https://example.com/1"><title>a</title><link>https://example.com/1</link></item>
+</rdf:RDF>"#;
+    let feed = parse_ok(rss1, "https://example.com/rdf");
+    assert_eq!(feed.schedule.update_period_secs, Some(6 * 3600));
+    // No advice at all, and nonsense advice, are both nothing.
+    let plain = br#"<rss version="2.0"><channel><title>T</title>
+  <sy:updatePeriod>fortnightly</sy:updatePeriod><item><guid>a</guid></item></channel></rss>"#;
+    let feed = parse_ok(plain, "https://example.com/rss");
+    assert_eq!(feed.schedule, DocSchedule::default());
 }
