@@ -112,6 +112,28 @@ pub enum FeedsCommand {
         #[arg(value_name = "URL|ID")]
         feed: String,
     },
+    /// Poll a feed again: after `disable`, or after it answered 410 Gone
+    /// (its errors are cleared and it is due at once).
+    #[command(after_help = "Example:\n  feedsieve feeds enable https://example.com/rss")]
+    Enable {
+        /// Feed URL or id.
+        #[arg(value_name = "URL|ID")]
+        feed: String,
+    },
+    /// Stop polling a feed; its articles and history are kept.
+    #[command(after_help = "Example:\n  feedsieve feeds disable 42")]
+    Disable {
+        /// Feed URL or id.
+        #[arg(value_name = "URL|ID")]
+        feed: String,
+    },
+    /// Clear a feed's errors, state and redirect streak, and make it due now.
+    #[command(after_help = "Example:\n  feedsieve feeds reset 42 && feedsieve poll --feed 42")]
+    Reset {
+        /// Feed URL or id.
+        #[arg(value_name = "URL|ID")]
+        feed: String,
+    },
     /// Import feeds from an OPML file (nested outlines included).
     #[command(after_help = "Example:\n  feedsieve feeds import subscriptions.opml")]
     Import {

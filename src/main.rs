@@ -135,6 +135,9 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             }
             FeedsCommand::List { format } => ops::feeds::list(store, &mut out, format).await?,
             FeedsCommand::Remove { feed } => ops::feeds::remove(store, &mut out, &feed).await?,
+            FeedsCommand::Enable { feed } => ops::feeds::enable(store, &mut out, &feed).await?,
+            FeedsCommand::Disable { feed } => ops::feeds::disable(store, &mut out, &feed).await?,
+            FeedsCommand::Reset { feed } => ops::feeds::reset(store, &mut out, &feed).await?,
             FeedsCommand::Import { file } => ops::feeds::import(store, &mut out, &file).await?,
             FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
         },

@@ -1,4 +1,4 @@
-//! `feeds add|list|remove|import|export`.
+//! `feeds add|list|remove|enable|disable|reset|import|export`.
 
 use super::opml::{self, OpmlFeed};
 use super::table::{truncate, write_table};
@@ -61,6 +61,7 @@ pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Res
                         f.articles.to_string(),
                         truncate(f.name.as_deref().or(f.title.as_deref()).unwrap_or("-"), 32),
                         f.url.clone(),
+                        truncate(f.last_error.as_deref().unwrap_or("-"), 60),
                     ]
                 })
                 .collect();
@@ -76,6 +77,7 @@ pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Res
                     "articles",
                     "name",
                     "url",
+                    "last error",
                 ],
                 &rows,
             )?;
@@ -106,6 +108,38 @@ pub async fn remove(store: &Store, out: &mut dyn Write, selector: &str) -> Resul
             "note: this feed is listed in the configuration file and will be added again at the next start unless you remove it there"
         )?;
     }
+    Ok(())
+}
+
+/// `feeds enable`: polls the feed again; a gone feed is also reset.
+pub async fn enable(store: &Store, out: &mut dyn Write, selector: &str) -> Result<()> {
+    let feed = store.find_feed(selector).await?;
+    let after = store.enable_feed(feed.id, true, Utc::now()).await?;
+    writeln!(
+        out,
+        "enabled feed {} {} (state {})",
+        after.id, after.url, after.state
+    )?;
+    Ok(())
+}
+
+/// `feeds disable`.
+pub async fn disable(store: &Store, out: &mut dyn Write, selector: &str) -> Result<()> {
+    let feed = store.find_feed(selector).await?;
+    store.enable_feed(feed.id, false, Utc::now()).await?;
+    writeln!(out, "disabled feed {} {}", feed.id, feed.url)?;
+    Ok(())
+}
+
+/// `feeds reset`.
+pub async fn reset(store: &Store, out: &mut dyn Write, selector: &str) -> Result<()> {
+    let feed = store.find_feed(selector).await?;
+    store.reset_feed(feed.id, Utc::now()).await?;
+    writeln!(
+        out,
+        "reset feed {} {}: errors cleared, due now",
+        feed.id, feed.url
+    )?;
     Ok(())
 }
 

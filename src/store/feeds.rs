@@ -79,6 +79,15 @@ macro_rules! select_feeds {
     };
 }
 
+/// Puts a feed back to a fresh `ok` state, due at `?2`; a macro so that
+/// `enable_feed` can narrow it and stay one constant string.
+macro_rules! feed_reset_sql {
+    () => {
+        "UPDATE feeds SET state = 'ok', consecutive_errors = 0, failing_since = NULL, \
+         last_error = NULL, moved_to = NULL, moved_count = 0, next_check_at = ?2 WHERE id = ?1"
+    };
+}
+
 fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
     let next: String = r.get(12)?;
     let checked: Option<String> = r.get(13)?;
@@ -275,6 +284,53 @@ impl Store {
                 "UPDATE feeds SET next_check_at = ?2 WHERE id = ?1",
                 params![id.0, ts(at)],
             )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Turns polling of a feed on or off. Enabling a feed that answered
+    /// 410 Gone also resets it (see [`Store::reset_feed`]): the operator
+    /// says it is back.
+    pub async fn enable_feed(
+        &self,
+        id: FeedId,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<FeedRecord, StoreError> {
+        self.call(move |c| {
+            let tx = c.savepoint()?;
+            if tx.execute(
+                "UPDATE feeds SET enabled = ?2 WHERE id = ?1",
+                params![id.0, enabled],
+            )? == 0
+            {
+                return Err(StoreError::NotFound(format!("no feed with id {id}")));
+            }
+            if enabled {
+                tx.execute(
+                    concat!(feed_reset_sql!(), " AND state = 'gone'"),
+                    params![id.0, ts(now)],
+                )?;
+            }
+            let rec = tx.query_row(
+                select_feeds!(with_count, "WHERE id = ?1"),
+                [id.0],
+                feed_from_row,
+            )?;
+            tx.commit()?;
+            Ok(rec)
+        })
+        .await
+    }
+
+    /// Clears a feed's errors, state and redirect streak and makes it due
+    /// at `now`; validators and history are kept.
+    pub async fn reset_feed(&self, id: FeedId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.call(move |c| {
+            if c.execute(feed_reset_sql!(), params![id.0, ts(now)])? == 0 {
+                return Err(StoreError::NotFound(format!("no feed with id {id}")));
+            }
             Ok(())
         })
         .await

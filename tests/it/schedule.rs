@@ -116,6 +116,62 @@ fn a_gone_feed_is_not_polled_again() {
         "only the live feed is polled: {}",
         again.stdout
     );
+    // The operator says it is back: polled again, from a clean state.
+    let enabled = app.run(&["feeds", "enable", &urls[0]]);
+    enabled.assert_success("feeds enable");
+    assert!(enabled.stdout.contains("state ok"), "{}", enabled.stdout);
+    let feed = app.feed(&urls[0]);
+    assert_eq!((feed.state.as_str(), feed.consecutive_errors), ("ok", 0));
+    app.run(&["poll", "--all"])
+        .assert_success("poll after enable");
+    assert_eq!(server.stats(server::GONE).requests, 2);
+}
+
+#[test]
+fn disabled_feeds_are_not_polled_and_reset_clears_errors() {
+    let server = TestServer::start();
+    let (app, urls) = app_with(&server, &[server::SERVER_ERROR, "/fixtures/atom.xml"]);
+    app.run(&["poll", "--all"]).assert_success("first poll");
+    app.run(&["poll", "--all"]).assert_success("second poll");
+    let failing = app.feed(&urls[0]);
+    assert_eq!(
+        (failing.state.as_str(), failing.consecutive_errors),
+        ("failing", 2)
+    );
+    let listed = app.run(&["feeds", "list"]);
+    assert!(
+        listed.stdout.contains("last error") && listed.stdout.contains("500"),
+        "feeds list shows the last error:\n{}",
+        listed.stdout
+    );
+
+    app.run(&["feeds", "disable", &urls[1]])
+        .assert_success("disable");
+    let out = app.run(&["poll", "--all"]);
+    out.assert_success("poll with one feed disabled");
+    assert_eq!(
+        server.stats("/fixtures/atom.xml").requests,
+        2,
+        "{}",
+        out.stdout
+    );
+    let listed = app.run(&["feeds", "list"]);
+    assert!(listed.stdout.contains("disabled"), "{}", listed.stdout);
+
+    app.run(&["feeds", "reset", &urls[0]])
+        .assert_success("reset");
+    let reset = app.feed(&urls[0]);
+    assert_eq!((reset.state.as_str(), reset.consecutive_errors), ("ok", 0));
+    assert_eq!(reset.last_error, None);
+    assert!(reset.next_check_at <= Utc::now(), "a reset feed is due now");
+    app.run(&["feeds", "enable", &urls[1]])
+        .assert_success("enable");
+    app.run(&["poll", "--all"])
+        .assert_success("poll after enable");
+    assert_eq!(server.stats("/fixtures/atom.xml").requests, 3);
+    let missing = app.run(&["feeds", "reset", "999"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", missing.stderr);
+    assert!(missing.stderr.contains("no feed"), "{}", missing.stderr);
 }
 
 /// Polls `path` four times; returns the feed's URL after each poll.
