@@ -150,29 +150,25 @@ pub async fn import(store: &Store, out: &mut dyn Write, path: &Path) -> Result<(
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let entries =
         opml::parse_opml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (mut added, mut present, mut invalid) = (0, 0, 0);
-    let now = Utc::now();
+    let mut invalid = 0;
+    let mut feeds = Vec::with_capacity(entries.len());
     for entry in entries {
-        let url = match validate_feed_url(&entry.url) {
-            Ok(u) => u,
+        match validate_feed_url(&entry.url) {
+            Ok(url) => feeds.push(NewFeed {
+                url,
+                name: entry.title,
+                interval: None,
+                origin: "opml",
+            }),
             Err(e) => {
                 invalid += 1;
                 writeln!(out, "skipped {:?}: {e}", entry.url)?;
-                continue;
             }
-        };
-        let feed = NewFeed {
-            url,
-            name: entry.title,
-            interval: None,
-            origin: "opml",
-        };
-        if store.add_feed(feed, now).await?.1 {
-            added += 1;
-        } else {
-            present += 1;
         }
     }
+    let valid = feeds.len();
+    let added = store.add_feeds(feeds, Utc::now()).await?;
+    let present = valid - added;
     writeln!(
         out,
         "imported {added} feeds ({present} already present, {invalid} invalid)"

@@ -131,6 +131,13 @@ fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
     })
 }
 
+/// Adds a feed unless its URL is known, as a feed's URL or the URL it was
+/// added under.
+const FEED_INSERT: &str =
+    "INSERT INTO feeds (url, added_url, name, interval_secs, origin, next_check_at, created_at)
+     SELECT ?1, ?1, ?2, ?3, ?4, ?5, ?5
+     WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 OR added_url = ?1)";
+
 impl Store {
     /// Adds a feed, due immediately. Returns the row and whether it was new;
     /// an existing URL is left as it is, and so is a feed that has moved
@@ -143,25 +150,53 @@ impl Store {
     ) -> Result<(FeedRecord, bool), StoreError> {
         self.call(move |c| {
             let tx = c.savepoint()?;
-            let created = tx.execute(
-                "INSERT INTO feeds (url, added_url, name, interval_secs, origin, next_check_at, created_at)
-                 SELECT ?1, ?1, ?2, ?3, ?4, ?5, ?5
-                 WHERE NOT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 OR added_url = ?1)",
-                params![
-                    feed.url,
-                    feed.name,
-                    feed.interval.map(|d| d.as_secs() as i64),
-                    feed.origin,
-                    ts(now)
-                ],
-            )? == 1;
+            let created = tx.prepare_cached(FEED_INSERT)?.execute(params![
+                feed.url,
+                feed.name,
+                feed.interval.map(|d| d.as_secs() as i64),
+                feed.origin,
+                ts(now)
+            ])? == 1;
             let rec = tx.query_row(
-                select_feeds!(with_count, "WHERE url = ?1 OR added_url = ?1 ORDER BY url = ?1 DESC LIMIT 1"),
+                select_feeds!(
+                    with_count,
+                    "WHERE url = ?1 OR added_url = ?1 ORDER BY url = ?1 DESC LIMIT 1"
+                ),
                 [&feed.url],
                 feed_from_row,
             )?;
             tx.commit()?;
             Ok((rec, created))
+        })
+        .await
+    }
+
+    /// Adds many feeds in one transaction, each due at `now`; URLs already
+    /// present (or moved away from) are left as they are. Returns how many
+    /// were added. An OPML import of 100,000 feeds is one commit, not
+    /// 100,000.
+    pub async fn add_feeds(
+        &self,
+        feeds: Vec<NewFeed>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.call(move |c| {
+            let tx = c.savepoint()?;
+            let mut added = 0;
+            {
+                let mut insert = tx.prepare_cached(FEED_INSERT)?;
+                for feed in &feeds {
+                    added += insert.execute(params![
+                        feed.url,
+                        feed.name,
+                        feed.interval.map(|d| d.as_secs() as i64),
+                        feed.origin,
+                        ts(now)
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(added)
         })
         .await
     }
