@@ -95,6 +95,39 @@ fn integrity(db: &Path) -> String {
 }
 
 #[test]
+fn a_poll_longer_than_the_grace_period_is_abandoned() {
+    let server = TestServer::start();
+    let urls = [server.url(server::SLOW)];
+    let app = App::new(&urls);
+    let grace = [("FEEDSIEVE__DAEMON__SHUTDOWN_GRACE_SECS", OsStr::new("1"))];
+    let mut child = start_daemon_with(&app, &grace);
+    let started = wait_for(Duration::from_secs(30), || {
+        (server.stats(server::SLOW).requests == 1).then_some(())
+    });
+    if started.is_none() {
+        kill_and_fail(&mut child, &app, "the slow fetch never started");
+    }
+    sigterm(&child);
+    // The body trickles for 12 s and the timeout is 15 s: only the 1 s
+    // grace can end this.
+    let took = assert_clean_exit(&mut child, &app);
+    assert!(
+        took < Duration::from_secs(4),
+        "stopped {took:?} after SIGTERM"
+    );
+    assert!(
+        logs(&app).contains("abandoning"),
+        "the abandoned poll is logged\n{}",
+        logs(&app)
+    );
+    assert_eq!(integrity(&app.db_path()), "ok");
+    assert!(
+        app.fetch_log(&urls[0]).is_empty(),
+        "an abandoned poll records nothing; the feed stays due"
+    );
+}
+
+#[test]
 fn run_ingests_then_stops_cleanly_on_sigterm() {
     let server = TestServer::start();
     let urls = [
