@@ -1,8 +1,11 @@
 //! The `run` loop: poll due feeds until told to stop.
 //!
 //! One loop drives everything: it asks the store for due feeds (an indexed
-//! query on `next_check_at`), polls them with bounded concurrency, then
-//! sleeps until the next feed is due. SIGINT or SIGTERM cancels one token:
+//! query on `next_check_at`), queues them, and starts them as fetch slots
+//! free up, so one slow feed never holds back the others (there is no
+//! pass to wait for: a slot that frees starts the next due feed, and the
+//! queue is refilled, without the feeds in flight, as soon as it is empty).
+//! With nothing due it sleeps until the next feed is, or 30 s at most. SIGINT or SIGTERM cancels one token:
 //! no new poll starts, polls in flight finish and commit, and the loop is
 //! abandoned after `daemon.shutdown_grace_secs` at the latest. A started
 //! transaction always completes, because it runs whole on the store thread.
@@ -14,12 +17,18 @@
 //! service restarted instead of hanging silently. Outside systemd these
 //! notifications are no-ops.
 
-use crate::pipeline::Pipeline;
-use crate::store::{Store, StoreError};
+use crate::model::FeedId;
+use crate::pipeline::{FeedReport, PassSummary, Pipeline};
+use crate::scheduler;
+use crate::store::{FeedRecord, Store, StoreError};
 use chrono::Utc;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use sd_notify::NotifyState;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -31,7 +40,7 @@ const MAX_IDLE: Duration = Duration::from_secs(30);
 /// host's next free time, freeing its fetch slot for other hosts.
 pub const MAX_HOST_WAIT: Duration = Duration::from_secs(2);
 
-/// How many due feeds one tick takes at most.
+/// How many due feeds one refill of the queue takes at most.
 const TICK_BATCH: usize = 1000;
 
 /// What a tick runs with; replaced as a whole when the configuration is
@@ -91,57 +100,66 @@ async fn run_loop(
     cancel: &CancellationToken,
 ) -> Result<(), StoreError> {
     let mut reloads_open = true;
+    // Due feeds fetched from the store, each with the time it may start.
+    let mut queue: VecDeque<(Instant, FeedRecord)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut busy: HashSet<FeedId> = HashSet::new();
+    // Feeds whose poll could not be recorded keep their old, past
+    // `next_check_at`; they rest a while instead of being polled again and
+    // again while the database misbehaves.
+    let mut resting: HashMap<FeedId, Instant> = HashMap::new();
+    let mut summary = Summary::new();
     while !cancel.is_cancelled() {
         let Settings {
             pipeline,
             concurrency,
             ..
         } = settings.borrow_and_update().clone();
-        let due = match pipeline.store.due_feeds(Utc::now(), TICK_BATCH).await {
-            Ok(due) => due,
-            Err(StoreError::Closed) => return Err(StoreError::Closed),
-            // A locked or briefly unwritable database (another process
-            // holding the lock, a full disk being cleaned) must not end the
-            // daemon: say so and try again on the next tick.
-            Err(e) => {
-                error!(error = %e, "cannot read due feeds; retrying");
-                Vec::new()
-            }
-        };
-        if !due.is_empty() {
-            // More due feeds than fetch slots is a burst (an import, a
-            // restart after downtime): spread it instead of firing at once.
-            let spread = if due.len() > concurrency {
-                pipeline.policy.burst_spread
-            } else {
-                Duration::ZERO
-            };
-            let summary = pipeline
-                .poll_many(due, concurrency, spread, cancel, |_| {})
-                .await?;
-            info!(
-                feeds = summary.feeds,
-                fetched = summary.fetched,
-                deferred = summary.deferred,
-                not_modified = summary.not_modified,
-                failed = summary.failed,
-                items_new = summary.items_new,
-                items_updated = summary.items_updated,
-                elapsed_ms = summary.elapsed.as_millis() as u64,
-                "pass finished"
-            );
-            continue;
+        if queue.is_empty() {
+            resting.retain(|_, until| *until > Instant::now());
+            refill(&pipeline, concurrency, &busy, &resting, &mut queue).await?;
         }
-        let next_due = pipeline.store.next_due_at().await.unwrap_or(None);
-        let sleep = match next_due {
-            Some(t) => (t - Utc::now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(MAX_IDLE),
-            None => MAX_IDLE,
+        while in_flight.len() < concurrency
+            && queue.front().is_some_and(|(at, _)| *at <= Instant::now())
+        {
+            let Some((_, feed)) = queue.pop_front() else {
+                break;
+            };
+            busy.insert(feed.id);
+            let pipeline = pipeline.clone();
+            in_flight.push(async move {
+                let id = feed.id;
+                (id, pipeline.poll_feed(feed).await)
+            });
+        }
+        // What to wait for besides a poll finishing: the next queued start,
+        // or, with nothing queued, the next feed to come due.
+        let wake = if in_flight.len() >= concurrency {
+            None
+        } else if let Some((at, _)) = queue.front() {
+            Some(*at)
+        } else {
+            let next = match pipeline.store.next_due_after(Utc::now()).await {
+                Ok(next) => next,
+                Err(StoreError::Closed) => return Err(StoreError::Closed),
+                Err(_) => None,
+            };
+            let sleep = next
+                .and_then(|t| (t - Utc::now()).to_std().ok())
+                .unwrap_or(MAX_IDLE)
+                .clamp(Duration::from_millis(200), MAX_IDLE);
+            Some(Instant::now() + sleep)
         };
         tokio::select! {
-            _ = tokio::time::sleep(sleep.max(Duration::from_millis(200))) => {}
+            Some((id, report)) = in_flight.next(), if !in_flight.is_empty() => {
+                busy.remove(&id);
+                let report = report?;
+                if report.outcome == "store_error" {
+                    resting.insert(id, Instant::now() + STORE_ERROR_REST);
+                }
+                summary.add(&report);
+            }
+            _ = sleep_until_some(wake) => {}
             // A reload may have added feeds: look at once. Once nobody can
             // reload any more, `changed` would be ready forever; stop asking.
             changed = settings.changed(), if reloads_open => {
@@ -149,8 +167,117 @@ async fn run_loop(
             }
             _ = cancel.cancelled() => {}
         }
+        summary.log_every(SUMMARY_EVERY);
     }
+    // Stopping: nothing new starts; polls in flight finish and commit
+    // (`run` abandons them after the grace period).
+    while let Some((_, report)) = in_flight.next().await {
+        summary.add(&report?);
+    }
+    summary.log_every(Duration::ZERO);
     Ok(())
+}
+
+/// Queues the most overdue feeds not already in flight. More due feeds
+/// than fetch slots is a burst (an import, a restart after downtime): their
+/// starts are spread over `burst_spread` instead of firing at once.
+async fn refill(
+    pipeline: &Pipeline,
+    concurrency: usize,
+    busy: &HashSet<FeedId>,
+    resting: &HashMap<FeedId, Instant>,
+    queue: &mut VecDeque<(Instant, FeedRecord)>,
+) -> Result<(), StoreError> {
+    // Feeds in flight are still due until their poll commits: ask for
+    // enough rows to see past them.
+    let due = match pipeline
+        .store
+        .due_feeds(Utc::now(), TICK_BATCH + busy.len() + resting.len())
+        .await
+    {
+        Ok(due) => due,
+        Err(StoreError::Closed) => return Err(StoreError::Closed),
+        // A locked or briefly unwritable database (another process holding
+        // the lock, a full disk being cleaned) must not end the daemon: say
+        // so and try again on the next tick.
+        Err(e) => {
+            error!(error = %e, "cannot read due feeds; retrying");
+            return Ok(());
+        }
+    };
+    let due: Vec<FeedRecord> = due
+        .into_iter()
+        .filter(|f| !busy.contains(&f.id) && !resting.contains_key(&f.id))
+        .collect();
+    let spread = if due.len() > concurrency {
+        pipeline.policy.burst_spread
+    } else {
+        Duration::ZERO
+    };
+    let due = pipeline.order_by_host(due);
+    let n = due.len();
+    let tick = Instant::now();
+    queue.extend(
+        due.into_iter()
+            .enumerate()
+            .map(|(i, feed)| (tick + scheduler::stagger(i, n, spread), feed)),
+    );
+    Ok(())
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How long a feed whose poll could not be recorded waits before the next try.
+const STORE_ERROR_REST: Duration = Duration::from_secs(60);
+
+/// How often the run loop logs what it polled.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+/// Polls finished since the last summary line.
+struct Summary {
+    totals: PassSummary,
+    since: Instant,
+}
+
+impl Summary {
+    fn new() -> Summary {
+        Summary {
+            totals: PassSummary::default(),
+            since: Instant::now(),
+        }
+    }
+
+    fn add(&mut self, report: &FeedReport) {
+        self.totals.add(report);
+    }
+
+    /// Logs the totals once `every` has passed since the last line, if
+    /// anything was polled.
+    fn log_every(&mut self, every: Duration) {
+        if self.since.elapsed() < every {
+            return;
+        }
+        let t = std::mem::take(&mut self.totals);
+        if t.feeds > 0 {
+            info!(
+                feeds = t.feeds,
+                fetched = t.fetched,
+                deferred = t.deferred,
+                not_modified = t.not_modified,
+                failed = t.failed,
+                items_new = t.items_new,
+                items_updated = t.items_updated,
+                window_secs = self.since.elapsed().as_secs(),
+                "polls finished"
+            );
+        }
+        self.since = Instant::now();
+    }
 }
 
 /// Pings the systemd watchdog every `every` while the store answers.

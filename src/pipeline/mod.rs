@@ -78,7 +78,8 @@ pub struct PassSummary {
 }
 
 impl PassSummary {
-    fn add(&mut self, r: &FeedReport) {
+    /// Counts one poll's report.
+    pub fn add(&mut self, r: &FeedReport) {
         self.feeds += 1;
         if r.failed() {
             self.failed += 1;
@@ -136,7 +137,7 @@ impl Pipeline {
     ) -> Result<PassSummary, StoreError> {
         let started = Instant::now();
         let tick = tokio::time::Instant::now();
-        let feeds = scheduler::interleave(feeds, |f| self.hosts.group_key(&f.url));
+        let feeds = self.order_by_host(feeds);
         let n = feeds.len();
         let mut summary = PassSummary::default();
         let results = futures_util::stream::iter(feeds.into_iter().enumerate())
@@ -159,6 +160,12 @@ impl Pipeline {
         }
         summary.elapsed = started.elapsed();
         Ok(summary)
+    }
+
+    /// Orders feeds round-robin by host group ([`scheduler::interleave`]),
+    /// so that consecutive starts go to different hosts.
+    pub fn order_by_host(&self, feeds: Vec<FeedRecord>) -> Vec<FeedRecord> {
+        scheduler::interleave(feeds, |f| self.hosts.group_key(&f.url))
     }
 
     /// Polls one feed and records the result. Anything the feed or the

@@ -299,12 +299,18 @@ impl Store {
         .await
     }
 
-    /// The earliest `next_check_at` among enabled feeds, for the run loop's sleep.
-    pub async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.call(|c| {
+    /// The earliest `next_check_at` after `after` among feeds that can be
+    /// due, for the run loop's sleep. Feeds already due (and being polled)
+    /// are not counted, so the loop does not wake for them.
+    pub async fn next_due_after(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call(move |c| {
             let s: Option<String> = c.query_row(
-                "SELECT MIN(next_check_at) FROM feeds WHERE enabled = 1 AND state <> 'gone'",
-                [],
+                "SELECT MIN(next_check_at) FROM feeds
+                 WHERE enabled = 1 AND state <> 'gone' AND next_check_at > ?1",
+                [ts(after)],
                 |r| r.get(0),
             )?;
             Ok(s.as_deref().and_then(parse_ts))

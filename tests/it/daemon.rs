@@ -521,3 +521,37 @@ fn sigkill_mid_ingest_then_restart_loses_and_duplicates_nothing() {
         }
     }
 }
+
+#[test]
+fn a_slow_feed_does_not_hold_back_the_others() {
+    let server = TestServer::start();
+    let app = App::new(&[server.url(server::SLOW)]);
+    let fast = server.url("/fixtures/atom.xml");
+    app.run(&["feeds", "add", &fast, "--interval", "1"])
+        .assert_success("feeds add");
+    let env = [("FEEDSIEVE__SCHEDULER__MIN_INTERVAL_SECS", OsStr::new("1"))];
+    let mut child = start_daemon_with(&app, &env);
+    let started = wait_for(Duration::from_secs(30), || {
+        (server.stats(server::SLOW).requests == 1).then_some(())
+    });
+    if started.is_none() {
+        kill_and_fail(&mut child, &app, "the slow fetch never started");
+    }
+    let before = server.stats("/fixtures/atom.xml").requests;
+    // The slow body takes 12 s; a loop that waited for it would not poll
+    // the 1 s feed again until it is done.
+    std::thread::sleep(Duration::from_secs(6));
+    let during = server.stats("/fixtures/atom.xml").requests - before;
+    let slow_done = !app.fetch_log(&server.url(server::SLOW)).is_empty();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !slow_done,
+        "the slow fetch finished early; the test proves nothing"
+    );
+    assert!(
+        during >= 3,
+        "the 1 s feed was polled {during} times in 6 s while a slow fetch was in flight\n{}",
+        logs(&app)
+    );
+}
