@@ -147,11 +147,8 @@ async fn measure(
     let store = Store::open(db).await?;
     let now = chrono::Utc::now();
     let new = |i: usize| NewFeed {
-        url: format!(
-            "https://news{}.example{}.com/feed/{i}.xml",
-            i % HOSTS,
-            i % 7
-        ),
+        // One registrable domain per host: 20,000 host groups.
+        url: format!("https://feeds.site{}.com/feed/{i}.xml", i % HOSTS),
         name: None,
         interval: None,
         origin: "opml",
@@ -179,7 +176,8 @@ async fn measure(
         Vec::new(),
     );
     let mut times = Vec::with_capacity(reps);
-    for _ in 0..reps {
+    // Three warm-up ticks (page cache, statement cache) are not counted.
+    for rep in 0..reps + 3 {
         let t = Instant::now();
         let batch = store.due_feeds(chrono::Utc::now(), 1000).await?;
         assert_eq!(batch.len(), due.min(1000), "due feeds");
@@ -189,7 +187,9 @@ async fn measure(
             .map(|i| scheduler::stagger(i, n, Duration::from_secs(60)))
             .collect();
         black_box((batch, offsets));
-        times.push(t.elapsed());
+        if rep >= 3 {
+            times.push(t.elapsed());
+        }
     }
     store.close().await;
     times.sort();

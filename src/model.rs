@@ -60,6 +60,16 @@ pub struct DocSchedule {
     pub skip_days: u8,
 }
 
+/// How often a feed posts, as one document showed it: `posts` distinct
+/// publication times since `since` (at most 30 days back). The mean gap is
+/// worked out when the feed is scheduled (`scheduler::posting_gap`), so it
+/// keeps growing while the feed stays silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub since: DateTime<Utc>,
+    pub posts: u32,
+}
+
 /// A feed document after parsing, before normalization.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFeed {

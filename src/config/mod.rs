@@ -374,10 +374,18 @@ fn host_groups(raw: &[RawHostGroup], default: &HostLimits) -> Result<Vec<HostGro
 fn positive_secs(key: &str, v: u64) -> Result<Duration, String> {
     if v == 0 {
         Err(format!("key `{key}` must be greater than 0"))
+    } else if v > MAX_SECS {
+        Err(format!(
+            "key `{key}` must be at most {MAX_SECS} (ten years), found {v}"
+        ))
     } else {
         Ok(Duration::from_secs(v))
     }
 }
+
+/// The longest duration any key may hold: longer is surely a typo, and
+/// times that far out overflow clock arithmetic.
+const MAX_SECS: u64 = 10 * 365 * 86_400;
 
 /// The `[scheduler]` times, each positive, the bounds in order.
 fn scheduler_policy(raw: &RawScheduler) -> Result<Policy, String> {

@@ -93,3 +93,15 @@ fn missing_file_is_an_error() {
     let e = Config::load_with_env(Some(Path::new("/nonexistent/x.toml")), Vec::new()).unwrap_err();
     assert!(e.to_string().contains("/nonexistent/x.toml"));
 }
+
+#[test]
+fn absurd_durations_rejected() {
+    let err = load("[scheduler]\nmax_backoff_secs = 9223372036854775807\n").unwrap_err();
+    assert!(err.message.contains("scheduler.max_backoff_secs"), "{err}");
+    assert!(err.message.contains("at most"), "{err}");
+    let err = load("[daemon]\nshutdown_grace_secs = 0\n").unwrap_err();
+    assert!(err.message.contains("daemon.shutdown_grace_secs"), "{err}");
+    let ok = load("[scheduler]\nadaptive = false\n[daemon]\nshutdown_grace_secs = 5\n").unwrap();
+    assert!(!ok.scheduler.policy.adaptive);
+    assert_eq!(ok.shutdown_grace, std::time::Duration::from_secs(5));
+}

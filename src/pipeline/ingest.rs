@@ -4,7 +4,7 @@
 
 use super::Pipeline;
 use crate::dedup::{self, KnownKeys};
-use crate::model::{Article, DocSchedule, FeedId};
+use crate::model::{Article, DocSchedule, FeedId, Posting};
 use crate::normalize::{self, NormalizeContext};
 use crate::parse;
 use crate::scheduler;
@@ -23,9 +23,8 @@ pub struct Ingested {
     pub site_url: Option<String>,
     /// The document's scheduling advice (`<ttl>`, `sy:*`, `skipHours`...).
     pub schedule: DocSchedule,
-    /// The mean gap between the document's posts (see
-    /// [`scheduler::posting_interval`]).
-    pub posting_interval: Option<Duration>,
+    /// The document's posting rate (see [`scheduler::observe_posting`]).
+    pub posting: Option<Posting>,
     pub articles: Vec<Article>,
 }
 
@@ -85,8 +84,15 @@ pub fn parse_and_normalize(
         .iter()
         .map(|e| normalize::normalize_entry(e, &ctx))
         .collect();
-    let posting_interval =
-        scheduler::posting_interval(articles.iter().filter_map(|a| a.published), now);
+    // A date with a raw string kept beside it was clamped to the fetch time:
+    // not a publication time.
+    let posting = scheduler::observe_posting(
+        articles
+            .iter()
+            .filter(|a| a.published_raw.is_none())
+            .filter_map(|a| a.published),
+        now,
+    );
     Ok(Ingested {
         title: parsed
             .title
@@ -95,7 +101,7 @@ pub fn parse_and_normalize(
             .filter(|t| !t.is_empty()),
         site_url: parsed.site_url,
         schedule: parsed.schedule,
-        posting_interval,
+        posting,
         articles,
     })
 }

@@ -262,23 +262,26 @@ impl Pipeline {
                 record.new_url = Some(target);
             }
         }
+        // The server that answered, at the end of any redirects: the one a
+        // 429 or `Retry-After` speaks for.
+        let answered_by = fetch.final_url.clone();
         let (verdict, freshness) = self.apply_fetch(&feed, fetch, &mut record).await?;
         let elapsed = clock.elapsed();
         record.finished_at = Utc::now();
         record.duration_ms = elapsed.as_millis() as u64;
         if let Verdict::Failed { retry_after } = verdict {
-            self.slow_host(&feed.url, record.status, retry_after);
+            self.slow_host(&answered_by, record.status, retry_after);
         }
         // A new document's advice replaces the stored one; a 304, an
         // identical body or a failure keep what the last document said.
-        let (doc, posting_interval) = match record.schedule {
+        let (doc, posting) = match record.schedule {
             Some((doc, posting)) => (doc, posting),
-            None => (feed.schedule, feed.posting_interval_secs),
+            None => (feed.schedule, feed.posting),
         };
         let hints = Hints::new(&doc, freshness);
         let state = FeedState {
             interval: feed.interval_secs.map(Duration::from_secs),
-            posting_interval: posting_interval.map(Duration::from_secs),
+            posting,
             consecutive_errors: match verdict {
                 Verdict::Answered => 0,
                 _ => feed.consecutive_errors.saturating_add(1),
@@ -412,7 +415,7 @@ impl Pipeline {
                 record.site_url = ing.site_url;
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
-                record.schedule = Some((ing.schedule, ing.posting_interval.map(|d| d.as_secs())));
+                record.schedule = Some((ing.schedule, ing.posting));
                 Ok((Verdict::Answered, freshness))
             }
             Err(e) => {
@@ -431,28 +434,24 @@ impl Pipeline {
 impl Pipeline {
     /// A 429, or any failure with `Retry-After`, is about the host, not only
     /// this feed: the host's other feeds wait too (the daemon defers them;
-    /// `poll` reports them deferred). Without `Retry-After`, a 429 holds the
-    /// host for [`RATE_LIMIT_HOLD`].
+    /// `poll` reports them deferred). See [`scheduler::host_hold`].
     fn slow_host(&self, url: &str, status: Option<u16>, retry_after: Option<Duration>) {
-        let hold = match (status, retry_after) {
-            (_, Some(wait)) => wait,
-            (Some(429), None) => RATE_LIMIT_HOLD,
-            _ => return,
-        };
-        let hold = hold.min(self.policy.max_backoff);
-        if hold.is_zero() {
+        let Some(hold) = scheduler::host_hold(status, retry_after, &self.policy) else {
             return;
-        }
+        };
         info!(
+            host_group = %self.hosts.group_key(url),
             hold_secs = hold.as_secs(),
             "host asked us to slow down; holding its other feeds"
         );
-        self.hosts.hold(url, tokio::time::Instant::now() + hold);
+        let now = tokio::time::Instant::now();
+        // `max_backoff` is bounded by the config check; `checked_add` only
+        // guards the platform's Instant range.
+        if let Some(until) = now.checked_add(hold) {
+            self.hosts.hold(url, until);
+        }
     }
 }
-
-/// How long a 429 without `Retry-After` holds its host's other feeds.
-pub const RATE_LIMIT_HOLD: Duration = Duration::from_secs(60);
 
 /// How long a `Retry-After` asks us to wait, seen from `now`.
 fn retry_delay(r: RetryAfter, now: DateTime<Utc>) -> Duration {

@@ -5,15 +5,17 @@
 //! never touches IO or a clock: `pipeline` passes `now` and a jitter draw.
 //!
 //! * A feed that answered is polled again after its interval: its own
-//!   `interval_secs`, else the gap between its posts observed in the
-//!   document ([`posting_interval`]: a feed that posts every ten minutes is
-//!   read every ten minutes, one that posts weekly once a day), else
-//!   `scheduler.default_interval_secs`. The publisher's hints raise it
-//!   (RSS `<ttl>`, `sy:updatePeriod`/`sy:updateFrequency`,
+//!   `interval_secs` (the operator's word, which no hint overrides), else
+//!   the mean gap between its posts ([`observe_posting`], [`posting_gap`]:
+//!   a feed that posts every ten minutes is read every ten minutes, one
+//!   that posts weekly once a day, one that falls silent less and less
+//!   often), else `scheduler.default_interval_secs`. The publisher's hints
+//!   raise those two (RSS `<ttl>`, `sy:updatePeriod`/`sy:updateFrequency`,
 //!   `Cache-Control: max-age`, `Expires`: a publisher that says "not
-//!   before" is believed), and it is clamped to
+//!   before" is believed). Every interval is clamped to
 //!   `[min_interval, max_interval]`. A time that falls in the feed's
-//!   `<skipHours>`/`<skipDays>` moves to the first hour outside them.
+//!   `<skipHours>`/`<skipDays>` moves to the first ten minutes of the next
+//!   hour outside them (which may lie beyond `max_interval`).
 //! * A transient failure (timeout, network error, 5xx, 429, unparseable
 //!   body) backs off exponentially from that interval, doubling per
 //!   consecutive error, up to `max_backoff`, and stays at that cap: a
@@ -37,7 +39,7 @@ mod hosts;
 
 pub use hosts::{HostGates, HostGroup, HostLimits, HostPermit, registrable_domain};
 
-use crate::model::DocSchedule;
+use crate::model::{DocSchedule, Posting};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
@@ -102,6 +104,25 @@ pub fn stagger(i: usize, n: usize, window: Duration) -> Duration {
     window.mul_f64(i.min(n) as f64 / n as f64)
 }
 
+/// How long a 429 without `Retry-After` holds its host's other feeds.
+pub const RATE_LIMIT_HOLD: Duration = Duration::from_secs(60);
+
+/// How long a failed poll holds the other feeds of the host that answered:
+/// what its `Retry-After` asks (capped at `max_backoff`), else
+/// [`RATE_LIMIT_HOLD`] after a 429; `None` for any other failure.
+pub fn host_hold(
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    policy: &Policy,
+) -> Option<Duration> {
+    let hold = match (status, retry_after) {
+        (_, Some(wait)) => wait,
+        (Some(429), None) => RATE_LIMIT_HOLD,
+        _ => return None,
+    };
+    Some(hold.min(policy.max_backoff)).filter(|h| !h.is_zero())
+}
+
 /// What to remember of a permanent redirect after a poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Move {
@@ -164,8 +185,8 @@ pub enum Verdict {
 pub struct FeedState {
     /// The feed's own `interval_secs`, if set.
     pub interval: Option<Duration>,
-    /// The mean gap between its posts, as [`posting_interval`] saw it.
-    pub posting_interval: Option<Duration>,
+    /// Its posting rate, as [`observe_posting`] saw it.
+    pub posting: Option<Posting>,
     /// Consecutive failures including this poll (0 after a success).
     pub consecutive_errors: u32,
 }
@@ -212,31 +233,41 @@ impl Hints {
 /// quiet, not how often it posts.
 const POSTING_WINDOW_DAYS: i64 = 30;
 
-/// The mean gap between a feed's posts, estimated from the dates of the
-/// items in one document: the span the document covers (from its oldest
-/// item to `now`, at most the last 30 days) divided by the number of items
-/// posted in that span. Counting to `now`, not to the newest item, makes a
-/// feed that has fallen silent slow down; capping the span at 30 days keeps
-/// a long archive from hiding a feed's present rate.
+/// A feed's posting rate, from the publication dates of the items in one
+/// document: the distinct dates (items published together count once)
+/// within the span the document covers, from its oldest date to `now`, at
+/// most the last 30 days. Dates after `now` are ignored; the caller leaves
+/// out dates that were clamped to the fetch time.
 ///
-/// `None` when the dates cannot tell (fewer than two distinct dates: no
-/// dates at all, or every item stamped with the build time); a feed with no
-/// item in the window gets the window itself (the maximum interval applies).
-pub fn posting_interval(
+/// `None` when the dates cannot tell: fewer than two distinct dates (no
+/// dates at all, or every item stamped with the build time).
+pub fn observe_posting(
     dates: impl IntoIterator<Item = DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Option<Duration> {
-    let window = chrono::Duration::days(POSTING_WINDOW_DAYS);
+) -> Option<Posting> {
     let mut dates: Vec<DateTime<Utc>> = dates.into_iter().filter(|d| *d <= now).collect();
     dates.sort_unstable();
-    let oldest = *dates.first()?;
-    if dates.last() == Some(&oldest) {
+    dates.dedup();
+    if dates.len() < 2 {
         return None;
     }
-    let start = oldest.max(now - window);
-    let posts = dates.iter().filter(|d| **d >= start).count() as u32;
-    let span = (now - start).to_std().unwrap_or(Duration::ZERO);
-    Some(span / posts.max(1))
+    let since = dates[0].max(now - chrono::Duration::days(POSTING_WINDOW_DAYS));
+    let posts = dates.iter().filter(|d| **d >= since).count();
+    Some(Posting {
+        since,
+        posts: u32::try_from(posts).unwrap_or(u32::MAX),
+    })
+}
+
+/// The mean gap between a feed's posts as of `now`: the time from
+/// `posting.since` to `now` (at most 30 days) over the number of posts.
+/// Counting to `now`, not to the newest post, makes a feed that falls
+/// silent slow down poll after poll, 304s included; capping the span keeps
+/// a long archive from hiding the present rate.
+pub fn posting_gap(posting: &Posting, now: DateTime<Utc>) -> Duration {
+    let window = Duration::from_secs(POSTING_WINDOW_DAYS as u64 * 86_400);
+    let span = (now - posting.since).to_std().unwrap_or(Duration::ZERO);
+    span.min(window) / posting.posts.max(1)
 }
 
 /// The first time at or after `at` outside the skipped hours and days.
@@ -273,7 +304,7 @@ pub fn next_check(
     policy: &Policy,
     jitter: f64,
 ) -> Option<DateTime<Utc>> {
-    let interval = interval(state, hints, policy);
+    let interval = interval(now, state, hints, policy);
     let delay = match verdict {
         Verdict::Gone => return None,
         Verdict::Answered => interval,
@@ -284,24 +315,33 @@ pub fn next_check(
             backoff.max(retry_after.unwrap_or(Duration::ZERO).min(cap))
         }
     };
-    let jittered = delay + delay.mul_f64(jitter.clamp(0.0, 1.0) / 10.0);
+    let jitter = jitter.clamp(0.0, 1.0);
+    let jittered = delay + delay.mul_f64(jitter / 10.0);
     let delay = chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::days(1));
-    Some(skip_to_allowed(
-        now + delay,
-        hints.skip_hours,
-        hints.skip_days,
-    ))
+    let at = now + delay;
+    let allowed = skip_to_allowed(at, hints.skip_hours, hints.skip_days);
+    if allowed == at {
+        return Some(at);
+    }
+    // Moved to the top of an allowed hour: spread the feeds that skip the
+    // same hours over its first ten minutes instead of all at :00.
+    Some(allowed + chrono::Duration::seconds((jitter * 600.0) as i64))
 }
 
-/// The normal interval: configured, else adaptive, else default; raised to
-/// the hints, clamped to the policy's bounds.
-fn interval(state: &FeedState, hints: &Hints, policy: &Policy) -> Duration {
-    let adaptive = state.posting_interval.filter(|_| policy.adaptive);
-    let base = state
-        .interval
-        .or(adaptive)
-        .unwrap_or(policy.default_interval);
-    base.max(hints.floor()).clamp(
+/// The normal interval, clamped to the policy's bounds: the feed's own
+/// (the operator's decision, which hints do not override), else the
+/// adaptive or default one raised to the publisher's hints.
+fn interval(now: DateTime<Utc>, state: &FeedState, hints: &Hints, policy: &Policy) -> Duration {
+    let base = match state.interval {
+        Some(own) => own,
+        None => state
+            .posting
+            .filter(|_| policy.adaptive)
+            .map(|p| posting_gap(&p, now))
+            .unwrap_or(policy.default_interval)
+            .max(hints.floor()),
+    };
+    base.clamp(
         policy.min_interval,
         policy.max_interval.max(policy.min_interval),
     )
@@ -335,8 +375,12 @@ mod tests {
             interval: interval.map(secs),
             ..FeedState::default()
         };
+        // Ten posts, `every` apart, the last one just now.
         let posting = |every: u64| FeedState {
-            posting_interval: Some(secs(every)),
+            posting: Some(Posting {
+                since: now - chrono::Duration::seconds(10 * every as i64),
+                posts: 10,
+            }),
             ..FeedState::default()
         };
         let failing = |errors: u32| FeedState {
@@ -379,7 +423,9 @@ mod tests {
             ("own interval beats adaptive", &policy, Verdict::Answered, FeedState { interval: Some(secs(HOUR)), ..posting(10 * MIN) }, none, Some(HOUR)),
             ("ttl is a floor", &policy, Verdict::Answered, ok(None), ttl(2 * HOUR), Some(2 * HOUR)),
             ("ttl floors the adaptive interval", &policy, Verdict::Answered, posting(10 * MIN), ttl(HOUR), Some(HOUR)),
-            ("sy:updatePeriod is a floor", &policy, Verdict::Answered, ok(Some(10 * MIN)), sy(HOUR), Some(HOUR)),
+            ("sy:updatePeriod is a floor", &policy, Verdict::Answered, ok(None), sy(HOUR), Some(HOUR)),
+            ("hints never raise the operator's own interval", &policy, Verdict::Answered, ok(Some(10 * MIN)), Hints { ttl: Some(secs(HOUR)), update_period: Some(secs(HOUR)), freshness: Some(secs(HOUR)), ..none }, Some(10 * MIN)),
+            ("a feed silent for 20 days after 10 posts", &policy, Verdict::Answered, FeedState { posting: Some(Posting { since: now - chrono::Duration::days(20), posts: 10 }), ..ok(None) }, none, Some(24 * HOUR)),
             ("max-age/Expires is a floor", &policy, Verdict::Answered, ok(None), fresh(3 * HOUR), Some(3 * HOUR)),
             ("a short max-age changes nothing", &policy, Verdict::Answered, ok(None), fresh(60), Some(30 * MIN)),
             ("the largest floor wins", &policy, Verdict::Answered, ok(None), Hints { ttl: Some(secs(HOUR)), update_period: Some(secs(2 * HOUR)), freshness: Some(secs(90 * MIN)), ..none }, Some(2 * HOUR)),
@@ -408,10 +454,11 @@ mod tests {
     type Dates = Vec<DateTime<Utc>>;
 
     #[test]
-    fn posting_interval_from_item_dates() {
+    fn posting_rate_from_item_dates() {
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
         let ago = |mins: i64| now - chrono::Duration::minutes(mins);
         let days = |d: i64| now - chrono::Duration::days(d);
+        let gap = |dates: Dates| observe_posting(dates, now).map(|p| posting_gap(&p, now));
         #[rustfmt::skip]
         let cases: Vec<(&str, Dates, Option<u64>)> = vec![
             ("ten posts in the last 100 minutes", (1..=10).map(|i| ago(i * 10)).collect(), Some(10 * MIN)),
@@ -419,15 +466,49 @@ mod tests {
             ("silent for a week after a busy hour", (0..6).map(|i| days(7) - chrono::Duration::minutes(i * 10)).collect(), Some((7 * 24 * HOUR + 50 * MIN) / 6)),
             ("nothing in the last 30 days", vec![days(40), days(50)], Some(30 * 24 * HOUR)),
             ("a long archive counts only the last 30 days", vec![ago(60), ago(120), days(200)], Some(15 * 24 * HOUR)),
-            ("a future date clamped to the fetch time is one post", vec![now, days(400), days(500)], Some(30 * 24 * HOUR)),
+            ("a daily digest of 20 items: two posts, not 40", (0..40).map(|i| if i < 20 { ago(6 * 60) } else { ago(30 * 60) }).collect(), Some(15 * HOUR)),
             ("no dates", vec![], None),
             ("one date", vec![ago(5)], None),
             ("every item stamped with the build time", vec![now, now, now], None),
             ("future dates are ignored", vec![now + chrono::Duration::days(1), ago(30), ago(60)], Some(30 * MIN)),
         ];
         for (name, dates, want) in cases {
-            assert_eq!(posting_interval(dates, now), want.map(secs), "{name}");
+            assert_eq!(gap(dates), want.map(secs), "{name}");
         }
+    }
+
+    #[test]
+    fn which_failures_hold_the_host() {
+        let policy = Policy::with_default_interval(secs(1800));
+        #[rustfmt::skip]
+        let cases = [
+            ("429 with Retry-After", Some(429), Some(secs(120)), Some(secs(120))),
+            ("bare 429", Some(429), None, Some(RATE_LIMIT_HOLD)),
+            ("503 with Retry-After", Some(503), Some(secs(30)), Some(secs(30))),
+            ("bare 503", Some(503), None, None),
+            ("500", Some(500), None, None),
+            ("timeout", None, None, None),
+            ("Retry-After: 0", Some(429), Some(secs(0)), None),
+            ("a year is capped", Some(503), Some(secs(365 * 24 * HOUR)), Some(secs(24 * HOUR))),
+        ];
+        for (name, status, retry_after, want) in cases {
+            assert_eq!(host_hold(status, retry_after, &policy), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_silent_feed_slows_down_between_documents() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let dates: Vec<_> = (1..=10)
+            .map(|i| now - chrono::Duration::minutes(i * 10))
+            .collect();
+        let seen = observe_posting(dates, now).unwrap();
+        let later = |hours| posting_gap(&seen, now + chrono::Duration::hours(hours));
+        assert_eq!(later(0), secs(10 * MIN));
+        // Ten hours of 304s: (100 min + 10 h) / 10.
+        assert_eq!(later(10), secs(70 * MIN));
+        // Never beyond the window over the count.
+        assert_eq!(later(24 * 365), secs(3 * 24 * HOUR));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError, parse_ts, ts};
 use crate::config::FeedConfig;
-use crate::model::{DocSchedule, FeedId, Validators};
+use crate::model::{DocSchedule, FeedId, Posting, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -41,8 +41,9 @@ pub struct FeedRecord {
     /// What the last parsed document said about its schedule.
     #[serde(skip)]
     pub schedule: DocSchedule,
-    /// The mean gap between posts seen in the last parsed document.
-    pub posting_interval_secs: Option<u64>,
+    /// The posting rate seen in the last parsed document.
+    #[serde(skip)]
+    pub posting: Option<Posting>,
     pub articles: i64,
 }
 
@@ -71,7 +72,7 @@ macro_rules! select_feeds {
             "SELECT id, url, name, title, site_url, interval_secs, origin, enabled, \
              etag, last_modified, body_hash, state, next_check_at, last_checked_at, last_status, \
              last_outcome, last_error, consecutive_errors, failing_since, moved_to, moved_count, \
-             ttl_mins, update_period_secs, skip_hours, skip_days, posting_interval_secs, ",
+             ttl_mins, update_period_secs, skip_hours, skip_days, posting_since, posting_count, ",
             $count,
             " FROM feeds ",
             $tail
@@ -126,8 +127,17 @@ fn feed_from_row(r: &Row<'_>) -> rusqlite::Result<FeedRecord> {
             skip_hours: r.get::<_, i64>(23)? as u32,
             skip_days: r.get::<_, i64>(24)? as u8,
         },
-        posting_interval_secs: r.get::<_, Option<i64>>(25)?.map(|v| v.max(0) as u64),
-        articles: r.get(26)?,
+        posting: match (
+            r.get::<_, Option<String>>(25)?,
+            r.get::<_, Option<i64>>(26)?,
+        ) {
+            (Some(since), Some(posts)) => parse_ts(&since).map(|since| Posting {
+                since,
+                posts: posts.clamp(0, i64::from(u32::MAX)) as u32,
+            }),
+            _ => None,
+        },
+        articles: r.get(27)?,
     })
 }
 

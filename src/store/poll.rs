@@ -4,7 +4,7 @@
 
 use super::articles::{UpsertCounts, upsert_articles};
 use super::{Store, StoreError, fetch_log, ts};
-use crate::model::{Article, DocSchedule, FeedId, Validators};
+use crate::model::{Article, DocSchedule, FeedId, Posting, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use tracing::warn;
@@ -39,9 +39,9 @@ pub struct PollRecord {
     pub moved_count: u32,
     /// The feed's new URL, when a permanent redirect has been seen often enough.
     pub new_url: Option<String>,
-    /// When a body was parsed: its scheduling advice and posting interval,
+    /// When a body was parsed: its scheduling advice and posting rate,
     /// which replace the stored ones.
-    pub schedule: Option<(DocSchedule, Option<u64>)>,
+    pub schedule: Option<(DocSchedule, Option<Posting>)>,
     pub articles: Vec<Article>,
 }
 
@@ -67,7 +67,8 @@ const FEED_UPDATE: &str = "UPDATE feeds SET
         update_period_secs = CASE WHEN ?17 THEN ?19 ELSE update_period_secs END,
         skip_hours = CASE WHEN ?17 THEN ?20 ELSE skip_hours END,
         skip_days = CASE WHEN ?17 THEN ?21 ELSE skip_days END,
-        posting_interval_secs = CASE WHEN ?17 THEN ?22 ELSE posting_interval_secs END
+        posting_since = CASE WHEN ?17 THEN ?22 ELSE posting_since END,
+        posting_count = CASE WHEN ?17 THEN ?23 ELSE posting_count END
      WHERE id = ?1";
 
 /// Moves a feed to the URL it permanently redirects to. `OR IGNORE`: when
@@ -107,7 +108,8 @@ impl Store {
                 doc.update_period_secs.map(|s| s.min(i64::MAX as u64) as i64),
                 doc.skip_hours,
                 doc.skip_days,
-                posting.flatten().map(|s| s.min(i64::MAX as u64) as i64),
+                posting.flatten().map(|p| ts(p.since)),
+                posting.flatten().map(|p| p.posts),
             ])?;
             if updated == 0 {
                 return Err(StoreError::NotFound(format!(

@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema up one version.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: feeds, articles, fetch log.
     "
     -- AUTOINCREMENT: a removed feed's id is never handed to a new feed, so a
@@ -97,7 +97,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN update_period_secs INTEGER;
     ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN skip_days INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE feeds ADD COLUMN posting_interval_secs INTEGER;
+    -- Distinct publication times since `posting_since` in the last document.
+    ALTER TABLE feeds ADD COLUMN posting_since TEXT;
+    ALTER TABLE feeds ADD COLUMN posting_count INTEGER;
     ",
 ];
 

@@ -197,3 +197,68 @@ async fn known_keys_reads_only_the_keys_of_the_given_bases() {
     assert_eq!(got, vec!["guid:1", "guid:1#url:https://x/1"]);
     assert_eq!(known["guid:1"].content_hash, crate::model::hex(b"guid:1"));
 }
+
+#[tokio::test]
+async fn a_documents_schedule_is_kept_until_the_next_document() {
+    use crate::model::{DocSchedule, Posting};
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let doc = DocSchedule {
+        ttl_mins: Some(45),
+        update_period_secs: Some(3600),
+        skip_hours: 1 << 23 | 1,
+        skip_days: 1 << 6,
+    };
+    let posting = Posting {
+        since: t0 - chrono::Duration::hours(5),
+        posts: 7,
+    };
+    let mut parsed = poll(feed, t0, Vec::new());
+    parsed.schedule = Some((doc, Some(posting)));
+    store.record_poll(parsed).await.unwrap();
+    let read = |store: Store| async move { store.find_feed("1").await.unwrap() };
+    let rec = read(store.clone()).await;
+    assert_eq!((rec.schedule, rec.posting), (doc, Some(posting)));
+    // A 304 or a failure (no document) keeps both.
+    let mut failed = poll(feed, t0 + chrono::Duration::hours(1), Vec::new());
+    failed.error = Some("timeout".into());
+    store.record_poll(failed).await.unwrap();
+    let rec = read(store.clone()).await;
+    assert_eq!((rec.schedule, rec.posting), (doc, Some(posting)));
+    // A new document without advice or dates clears them.
+    let mut bare = poll(feed, t0 + chrono::Duration::hours(2), Vec::new());
+    bare.schedule = Some((DocSchedule::default(), None));
+    store.record_poll(bare).await.unwrap();
+    let rec = read(store).await;
+    assert_eq!((rec.schedule, rec.posting), (DocSchedule::default(), None));
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_migrated_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        // What the first release created: migration 1 only, one feed.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO feeds (url, added_url, next_check_at, created_at)
+             VALUES ('https://old.example/rss', 'https://old.example/rss',
+                     '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).await.unwrap();
+    let rec = store.find_feed("https://old.example/rss").await.unwrap();
+    assert_eq!(rec.schedule, crate::model::DocSchedule::default());
+    assert_eq!(rec.posting, None);
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version as usize, schema::SCHEMA_VERSION);
+}
