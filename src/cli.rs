@@ -36,7 +36,7 @@ pub enum Command {
     ///
     /// Feeds from the config file are merged into the database at start.
     /// Each feed is polled again after its interval (its own
-    /// `interval_secs`, else `scheduler.default_interval_secs`); failing
+    /// `interval_secs`, else as often as it posts); failing
     /// feeds back off up to `scheduler.max_backoff_secs`; feeds that answer
     /// 410 Gone are not polled again. SIGHUP reloads the configuration's
     /// feed list and tunables; an invalid file is refused and the running
@@ -61,6 +61,29 @@ pub enum Command {
     #[command(after_help = "Examples:\n  feedsieve articles --limit 10\n  \
         feedsieve articles --feed 3 --since 2026-01-01T00:00:00Z --format jsonl | jq .title")]
     Articles(ArticlesArgs),
+
+    /// Show why an article is (or is not) flagged as syndicated: every rule
+    /// that fires, with the text it matched.
+    ///
+    /// The rules run again on the stored article, so after a rule change this
+    /// shows what `reclassify` would store.
+    #[command(after_help = "Example:\n  feedsieve explain 1234")]
+    Explain {
+        /// Article id (the `id` of `articles --format jsonl`).
+        #[arg(value_name = "ARTICLE_ID")]
+        article: i64,
+    },
+
+    /// Run the syndication rules again over stored articles, after the
+    /// rules or `[syndication]` settings changed.
+    #[command(
+        after_help = "Examples:\n  feedsieve reclassify\n  feedsieve reclassify --since 2026-11-01T00:00:00Z"
+    )]
+    Reclassify {
+        /// Only articles first seen at or after this time.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+        since: Option<DateTime<Utc>>,
+    },
 
     /// Validate the configuration and print what was loaded.
     #[command(
@@ -157,6 +180,12 @@ pub struct ArticlesArgs {
     /// At most this many articles.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Only articles flagged as syndicated (agency or partner copy).
+    #[arg(long, conflicts_with = "original")]
+    pub syndicated: bool,
+    /// Only articles not flagged as syndicated.
+    #[arg(long)]
+    pub original: bool,
     /// Output format: an aligned table, a JSON array, or one JSON object per
     /// line (the stable interface for other tools).
     #[arg(long, value_enum, default_value_t = ArticleFormat::Table)]

@@ -6,9 +6,9 @@
 //! The modules follow the data as it flows through one poll of one feed:
 //!
 //! ```text
-//! config ─▶ scheduler ─▶ fetch ─▶ parse ─▶ normalize ─▶ dedup ─▶ store
-//!              ▲                                                   │
-//!              └──── next_check_at, validators, error counts ◀─────┘
+//! config ─▶ scheduler ─▶ fetch ─▶ parse ─▶ normalize ─▶ dedup ─▶ syndication ─▶ store
+//!              ▲                                                                  │
+//!              └──────────── next_check_at, validators, error counts ◀────────────┘
 //! ```
 //!
 //! * [`config`]: defaults → file → `FEEDSIEVE__*` environment, validated once
@@ -21,13 +21,15 @@
 //! * [`normalize`]: [`model::RawEntry`] → [`model::Article`] (canonical URL,
 //!   UTC dates, plain text, sanitized HTML, content hash).
 //! * [`dedup`]: the identity rule that gives every article its `item_key`.
+//! * [`syndication`]: rules (data, not code) that flag agency or partner
+//!   copy republished without editing, with their reasons.
 //! * [`store`]: SQLite schema, migrations and the single writer thread; the
 //!   only module that speaks SQL.
 //! * [`pipeline`]: the one place that runs the stages in order for a feed.
 //! * [`daemon`]: the `run` loop, signals and shutdown.
 //! * [`ops`]: one-shot operator commands (feeds, articles, OPML).
 //!
-//! Stages (`fetch`, `parse`, `normalize`, `dedup`) are leaves: they depend on
+//! Stages (`fetch`, `parse`, `normalize`, `dedup`, `syndication`) are leaves: they depend on
 //! [`model`] and their own crates, never on each other or on the store, and
 //! read no clock; `pipeline` hands them what they need.
 
@@ -43,3 +45,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod scheduler;
 pub mod store;
+pub mod syndication;

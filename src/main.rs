@@ -9,9 +9,11 @@ use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::Pipeline;
 use feedsieve::scheduler::HostGates;
 use feedsieve::store::Store;
+use feedsieve::syndication::Flagger;
 use feedsieve::{daemon, ops};
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -142,10 +144,32 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
         },
         Command::Articles(args) => ops::articles::articles(store, &mut out, &args).await?,
+        Command::Explain { article } => {
+            let flagger = flagger(config)?.context("syndication.enabled is false")?;
+            ops::syndication::explain(store, &flagger, &mut out, article).await?;
+        }
+        Command::Reclassify { since } => {
+            let flagger = flagger(config)?.context("syndication.enabled is false")?;
+            ops::syndication::reclassify(store, &flagger, &mut out, since).await?;
+        }
         Command::CheckConfig => unreachable!("handled before the store opens"),
     }
     out.flush()?;
     Ok(())
+}
+
+/// The syndication rules, compiled; `None` when flagging is off.
+fn flagger(config: &Config) -> Result<Option<Arc<Flagger>>> {
+    let rules = config
+        .syndication
+        .rules()
+        .context("compiling the syndication rules")?;
+    Ok(rules.map(|rules| {
+        Arc::new(Flagger {
+            rules,
+            options: config.syndication.options,
+        })
+    }))
 }
 
 fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
@@ -159,7 +183,8 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
             config.scheduler.per_host.clone(),
             config.scheduler.host_groups.clone(),
         ),
-    ))
+    )
+    .with_flagger(flagger(config)?))
 }
 
 /// On SIGHUP, loads the configuration again: its feed list is merged into

@@ -81,6 +81,8 @@ pub struct ParsedFeed {
     pub site_url: Option<String>,
     /// Channel language (`<language>`, `xml:lang`, JSON `language`).
     pub language: Option<String>,
+    /// Channel copyright (RSS `<copyright>`, Atom `<rights>`), as given.
+    pub rights: Option<String>,
     /// What the document says about how often to read it.
     pub schedule: DocSchedule,
     pub entries: Vec<RawEntry>,
@@ -149,6 +151,84 @@ pub struct Article {
     /// Hex digest over the fields a reader sees (not the dates): a change
     /// here means the item was edited.
     pub content_hash: String,
+    /// Lines of scrape furniture (a lone "Advertisement") removed from the
+    /// text; a weak sign of copy pasted from elsewhere. Not stored.
+    #[serde(skip)]
+    pub furniture_lines: u32,
+    /// Whether this is auto-published agency or partner copy, and why.
+    #[serde(skip)]
+    pub syndication: Syndication,
+}
+
+/// Why an article was flagged as syndicated: the reason codes of
+/// `SYNDICATION.md`, stable strings in the database and the JSON output.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Disclaimer,
+    PressRelease,
+    AgencyCopyright,
+    PartnerFooter,
+    RobotTemplate,
+    Autopost,
+    CrossSourceCopy,
+    WireDateline,
+    AgencyByline,
+    AgencyCredit,
+    WireArtifact,
+    TemplateArtifact,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 12] = [
+        Reason::Disclaimer,
+        Reason::PressRelease,
+        Reason::AgencyCopyright,
+        Reason::PartnerFooter,
+        Reason::RobotTemplate,
+        Reason::Autopost,
+        Reason::CrossSourceCopy,
+        Reason::WireDateline,
+        Reason::AgencyByline,
+        Reason::AgencyCredit,
+        Reason::WireArtifact,
+        Reason::TemplateArtifact,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Disclaimer => "disclaimer",
+            Reason::PressRelease => "press_release",
+            Reason::AgencyCopyright => "agency_copyright",
+            Reason::PartnerFooter => "partner_footer",
+            Reason::RobotTemplate => "robot_template",
+            Reason::Autopost => "autopost",
+            Reason::CrossSourceCopy => "cross_source_copy",
+            Reason::WireDateline => "wire_dateline",
+            Reason::AgencyByline => "agency_byline",
+            Reason::AgencyCredit => "agency_credit",
+            Reason::WireArtifact => "wire_artifact",
+            Reason::TemplateArtifact => "template_artifact",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+}
+
+/// The syndication verdict stored with an article.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Syndication {
+    pub syndicated: bool,
+    /// 0..1: how sure the signals make us, weak ones included.
+    pub score: f32,
+    /// Every counted signal's reason, strongest first, each once.
+    pub reasons: Vec<Reason>,
+    /// The agency or partner named by the strongest signal that names one.
+    pub source: Option<String>,
 }
 
 /// Lowercase hex of `bytes`: digests are stored and compared as text.

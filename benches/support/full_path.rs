@@ -175,6 +175,7 @@ fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usiz
         next_check_at: finished_at + chrono::Duration::minutes(30),
         title: None,
         site_url: None,
+        rights: None,
         validators: Some(Validators {
             etag: Some(format!("\"{}\"", feed.id)),
             last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".to_string()),
@@ -209,6 +210,7 @@ pub async fn store_only(
                 &feed.url,
                 Utc::now(),
                 MAX_FUTURE_SKEW,
+                None,
             )?;
             dedup::assign_keys(&mut ing.articles, &known);
             let mut record = poll_record(feed, Utc::now(), doc.body.len());

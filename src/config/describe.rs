@@ -103,6 +103,24 @@ impl Config {
             "daemon.shutdown_grace_secs = {}",
             self.shutdown_grace.as_secs()
         );
+        let syn = &self.syndication;
+        let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);
+        let _ = writeln!(
+            s,
+            "syndication.flag_agency_own_feed = {}",
+            syn.options.flag_agency_own_feed
+        );
+        let _ = writeln!(s, "syndication.disable_rules = {:?}", syn.disable_rules);
+        for rule in &syn.rules {
+            let _ = writeln!(
+                s,
+                "syndication rule {:?}: {} ({:?}, {:?})",
+                rule.id,
+                rule.reason.as_str(),
+                rule.strength,
+                rule.region
+            );
+        }
         let _ = writeln!(s, "feeds = {} configured", self.feeds.len());
         for f in &self.feeds {
             let interval = f

@@ -9,6 +9,7 @@
 
 use crate::fetch::HttpSettings;
 use crate::scheduler::{HostGroup, HostLimits, Policy};
+use crate::syndication::{self, Options as SyndicationOptions, RuleSet, RuleSpec, RulesError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub struct RawConfig {
     pub normalize: RawNormalize,
     pub log: RawLog,
     pub daemon: RawDaemon,
+    pub syndication: RawSyndication,
     #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
@@ -106,6 +108,17 @@ pub struct RawLog {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawSyndication {
+    pub enabled: bool,
+    pub flag_agency_own_feed: bool,
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawDaemon {
     pub shutdown_grace_secs: u64,
 }
@@ -139,6 +152,7 @@ pub struct Config {
     pub log_level: String,
     /// How long `run` lets polls in flight finish after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    pub syndication: SyndicationConfig,
     pub feeds: Vec<FeedConfig>,
     /// Where the file came from, for messages; None when only defaults and environment were used.
     pub source: Option<PathBuf>,
@@ -152,6 +166,28 @@ pub struct SchedulerConfig {
     /// Limits for a host group without its own entry.
     pub per_host: HostLimits,
     pub host_groups: Vec<HostGroup>,
+}
+
+/// `[syndication]`: the user's rules are checked here (each pattern
+/// compiles, every disabled id exists); the full rule set is compiled by
+/// [`SyndicationConfig::rules`] only where articles are classified.
+#[derive(Debug, Clone)]
+pub struct SyndicationConfig {
+    pub enabled: bool,
+    pub options: SyndicationOptions,
+    pub disable_rules: Vec<String>,
+    pub rules: Vec<RuleSpec>,
+}
+
+impl SyndicationConfig {
+    /// The built-in rules with the user's changes, compiled; `None` when
+    /// flagging is off.
+    pub fn rules(&self) -> Result<Option<RuleSet>, RulesError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        RuleSet::build(&self.rules, &self.disable_rules).map(Some)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +234,12 @@ impl Default for RawConfig {
             },
             daemon: RawDaemon {
                 shutdown_grace_secs: 30,
+            },
+            syndication: RawSyndication {
+                enabled: true,
+                flag_agency_own_feed: false,
+                disable_rules: Vec::new(),
+                rules: Vec::new(),
             },
             feeds: Vec::new(),
             host_groups: Vec::new(),
@@ -328,10 +370,44 @@ impl Config {
                 "daemon.shutdown_grace_secs",
                 raw.daemon.shutdown_grace_secs,
             )?,
+            syndication: syndication(raw.syndication)?,
             feeds,
             source: file.map(Path::to_path_buf),
         })
     }
+}
+
+/// Checks the user's rules one by one, so the error names the entry.
+fn syndication(raw: RawSyndication) -> Result<SyndicationConfig, String> {
+    for (i, rule) in raw.rules.iter().enumerate() {
+        regex::Regex::new(&rule.pattern).map_err(|e| {
+            format!(
+                "key `syndication.rules[{i}].pattern` (rule {:?}): {e}",
+                rule.id
+            )
+        })?;
+        if rule.id.trim().is_empty() {
+            return Err(format!("key `syndication.rules[{i}].id` must not be empty"));
+        }
+    }
+    let builtin = syndication::builtin_rule_ids();
+    if let Some(unknown) = raw
+        .disable_rules
+        .iter()
+        .find(|id| !builtin.iter().any(|b| b == *id))
+    {
+        return Err(format!(
+            "key `syndication.disable_rules`: {unknown:?} is not a built-in rule id"
+        ));
+    }
+    Ok(SyndicationConfig {
+        enabled: raw.enabled,
+        options: SyndicationOptions {
+            flag_agency_own_feed: raw.flag_agency_own_feed,
+        },
+        disable_rules: raw.disable_rules,
+        rules: raw.rules,
+    })
 }
 
 /// The `[[host_groups]]`, each with at least one host; unset limits are the

@@ -17,6 +17,8 @@ pub(crate) struct Body {
     pub summary: Option<String>,
     pub content_html: Option<String>,
     pub text: Option<String>,
+    /// Furniture lines removed from `text`.
+    pub furniture_lines: u32,
 }
 
 /// One raw field rendered both ways.
@@ -83,11 +85,15 @@ pub(crate) fn build_body(summary: Option<&str>, content: Option<&str>, base: Opt
         .map(|c| c.text.as_str())
         .filter(|t| !t.is_empty())
         .or_else(|| summary.as_ref().map(|s| s.text.as_str()));
-    let text = body_text.map(remove_furniture).filter(|t| !t.is_empty());
+    let (text, furniture_lines) = match body_text.map(remove_furniture) {
+        Some((text, removed)) => ((!text.is_empty()).then_some(text), removed),
+        None => (None, 0),
+    };
     Body {
         summary: summary.map(|s| s.text).filter(|t| !t.is_empty()),
         content_html,
         text,
+        furniture_lines,
     }
 }
 

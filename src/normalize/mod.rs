@@ -89,6 +89,8 @@ pub fn normalize_entry(entry: &RawEntry, ctx: &NormalizeContext) -> Article {
         language: language(entry.language.as_deref(), ctx.feed_language),
         enclosures: enclosures(&entry.enclosures, base),
         content_hash: String::new(),
+        furniture_lines: body.furniture_lines,
+        syndication: Default::default(),
     };
     // Over what a reader sees, not the dates: see `hash` for why.
     article.content_hash = hash::content_hash(&article);

@@ -65,9 +65,11 @@ pub(crate) fn label(s: &str) -> String {
 
 /// Removes lines that are only scrape furniture (see [`FURNITURE_LINES`]),
 /// trims trailing whitespace from every line, collapses runs of blank lines
-/// to one and trims blank lines at both ends.
-pub fn remove_furniture(text: &str) -> String {
+/// to one and trims blank lines at both ends. Returns the text and how many
+/// furniture lines it dropped.
+pub fn remove_furniture(text: &str) -> (String, u32) {
     let mut out = String::with_capacity(text.len());
+    let mut removed = 0;
     let mut blank_run = false;
     for line in text.lines() {
         let line = line.trim_end();
@@ -76,6 +78,7 @@ pub fn remove_furniture(text: &str) -> String {
             continue;
         }
         if is_furniture(line) {
+            removed += 1;
             continue;
         }
         if !out.is_empty() {
@@ -84,7 +87,7 @@ pub fn remove_furniture(text: &str) -> String {
         blank_run = false;
         out.push_str(line);
     }
-    out
+    (out, removed)
 }
 
 fn is_furniture(line: &str) -> bool {
@@ -258,7 +261,8 @@ mod tests {
                     <p>Officials declined to comment further.</p>\
                     <p>(This story has not been edited by Devdiscourse staff and is \
                     auto-generated from a syndicated feed.)</p>";
-        let text = remove_furniture(&html_to_text(html));
+        let (text, removed) = remove_furniture(&html_to_text(html));
+        assert_eq!(removed, 1);
         assert_eq!(
             text,
             "The minister said on Monday that talks would resume.\n\n\
@@ -273,23 +277,23 @@ mod tests {
         let text = "a\n— ADVERTISEMENT —\nb\n\n[Story continues below advertisement]\n\n\n\nc\n  \
                     Scroll to continue with content  \nd\nSkip Advertisement\nAdvertisement - \
                     Scroll to Continue\ne";
-        assert_eq!(remove_furniture(text), "a\nb\n\nc\nd\ne");
+        assert_eq!(remove_furniture(text), ("a\nb\n\nc\nd\ne".to_string(), 5));
     }
 
     #[test]
     fn sentence_mentioning_advertisement_is_kept() {
         let text =
             "The advertisement drew complaints.\n\nAlso Read\n\nAdvertisement standards apply";
-        assert_eq!(remove_furniture(text), text);
+        assert_eq!(remove_furniture(text), (text.to_string(), 0));
     }
 
     #[test]
     fn furniture_at_edges_leaves_no_blank_lines() {
         assert_eq!(
             remove_furniture("Advertisement\n\nbody  \n\nadvertisement."),
-            "body"
+            ("body".to_string(), 2)
         );
-        assert_eq!(remove_furniture("Advertisement"), "");
+        assert_eq!(remove_furniture("Advertisement"), (String::new(), 1));
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub async fn articles(store: &Store, out: &mut dyn Write, args: &ArticlesArgs) -
             feed,
             since: args.since,
             limit: args.limit,
+            syndicated: match (args.syndicated, args.original) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         })
         .await?;
     match args.format {
@@ -39,11 +44,20 @@ pub async fn articles(store: &Store, out: &mut dyn Write, args: &ArticlesArgs) -
                         a.id.to_string(),
                         a.feed_id.to_string(),
                         a.published.clone().unwrap_or_else(|| "-".to_string()),
+                        if a.syndicated {
+                            a.syndication_source.as_deref().unwrap_or("yes").to_string()
+                        } else {
+                            "-".to_string()
+                        },
                         truncate(a.title.as_deref().unwrap_or("(untitled)"), 80),
                     ]
                 })
                 .collect();
-            write_table(out, &["id", "feed", "published", "title"], &table)?;
+            write_table(
+                out,
+                &["id", "feed", "published", "syndicated", "title"],
+                &table,
+            )?;
         }
     }
     Ok(())

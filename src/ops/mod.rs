@@ -1,5 +1,5 @@
 //! One-shot operator commands: managing feeds, reading articles, a single
-//! poll pass. Each takes a [`Store`](crate::store::Store) and a writer for
+//! poll pass, explaining and refreshing syndication flags. Each takes a [`Store`](crate::store::Store) and a writer for
 //! its output, so tests can run them against a real database and read what
 //! they print.
 
@@ -7,4 +7,5 @@ pub mod articles;
 pub mod feeds;
 pub mod opml;
 pub mod poll;
+pub mod syndication;
 mod table;

@@ -42,6 +42,7 @@ pub(super) fn parse(text: &str, doc_base: Option<&Url>) -> Result<ParsedFeed, Pa
         title: string(feed, "title"),
         site_url: string(feed, "home_page_url").and_then(|u| absolute_url(&u, doc_base)),
         language: string(feed, "language"),
+        rights: None,
         schedule: DocSchedule::default(),
         entries,
     })

@@ -125,6 +125,7 @@ fn build(feed: Feed, text: &str, doc_base: Option<&Url>) -> ParsedFeed {
         title: feed.title.and_then(|t| non_blank(t.content)),
         site_url: site_link(&feed.links).and_then(|l| super::absolute_url(&l.href, doc_base)),
         language: feed.language.and_then(|l| non_blank(l.trim().to_owned())),
+        rights: feed.rights.and_then(|t| non_blank(t.content)),
         schedule,
         entries,
     }

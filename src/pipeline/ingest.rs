@@ -9,6 +9,7 @@ use crate::normalize::{self, NormalizeContext};
 use crate::parse;
 use crate::scheduler;
 use crate::store::StoreError;
+use crate::syndication::{FeedContext, Flagger};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -21,6 +22,8 @@ pub struct Ingested {
     /// Channel title as plain text.
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// The channel's copyright line.
+    pub rights: Option<String>,
     /// The document's scheduling advice (`<ttl>`, `sy:*`, `skipHours`...).
     pub schedule: DocSchedule,
     /// The document's posting rate (see [`scheduler::observe_posting`]).
@@ -40,10 +43,18 @@ impl Pipeline {
         doc_url: String,
     ) -> Result<Result<Ingested, String>, StoreError> {
         let skew = self.max_future_skew;
+        let flagger = self.flagger.clone();
         let parsed = {
             let _slot = self.ingest_slots.acquire().await;
             tokio::task::spawn_blocking(move || {
-                parse_and_normalize(&bytes, content_type.as_deref(), &doc_url, Utc::now(), skew)
+                parse_and_normalize(
+                    &bytes,
+                    content_type.as_deref(),
+                    &doc_url,
+                    Utc::now(),
+                    skew,
+                    flagger.as_deref(),
+                )
             })
             .await
         };
@@ -62,14 +73,16 @@ impl Pipeline {
     }
 }
 
-/// The CPU part of a poll: parse and normalize one body. Articles come back
-/// without keys; [`Pipeline::ingest`] assigns them.
+/// The CPU part of a poll: parse and normalize one body, and flag
+/// syndicated copy when a `flagger` is given. Articles come back without
+/// keys; [`Pipeline::ingest`] assigns them.
 pub fn parse_and_normalize(
     bytes: &[u8],
     content_type: Option<&str>,
     doc_url: &str,
     now: DateTime<Utc>,
     max_future_skew: Duration,
+    flagger: Option<&Flagger>,
 ) -> Result<Ingested, parse::ParseError> {
     let parsed = parse::parse_feed(bytes, content_type, doc_url)?;
     let ctx = NormalizeContext {
@@ -79,11 +92,21 @@ pub fn parse_and_normalize(
         max_future_skew: chrono::Duration::from_std(max_future_skew)
             .unwrap_or(chrono::Duration::zero()),
     };
-    let articles: Vec<Article> = parsed
+    let mut articles: Vec<Article> = parsed
         .entries
         .iter()
         .map(|e| normalize::normalize_entry(e, &ctx))
         .collect();
+    if let Some(flagger) = flagger {
+        let feed = FeedContext {
+            site_url: parsed.site_url.as_deref(),
+            feed_url: doc_url,
+            rights: parsed.rights.as_deref(),
+        };
+        for article in &mut articles {
+            flagger.flag(article, &feed);
+        }
+    }
     // A date with a raw string kept beside it was clamped to the fetch time:
     // not a publication time.
     let posting = scheduler::observe_posting(
@@ -100,6 +123,7 @@ pub fn parse_and_normalize(
             .map(normalize::text::plain_line)
             .filter(|t| !t.is_empty()),
         site_url: parsed.site_url,
+        rights: parsed.rights,
         schedule: parsed.schedule,
         posting,
         articles,

@@ -16,6 +16,7 @@ use crate::model::FeedId;
 
 use crate::scheduler::{self, FeedState, Hints, HostGates, Move, Policy, Verdict};
 use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
+use crate::syndication::Flagger;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
@@ -41,6 +42,8 @@ pub struct Pipeline {
     /// Longest wait for a busy host before a poll is deferred instead;
     /// `None` waits (a one-shot `poll` should cover every feed).
     max_host_wait: Option<Duration>,
+    /// Flags syndicated copy; `None` when `syndication.enabled` is off.
+    flagger: Option<Arc<Flagger>>,
 }
 
 /// What one poll of one feed did.
@@ -112,7 +115,14 @@ impl Pipeline {
             ingest_slots: Arc::new(Semaphore::new(cores)),
             hosts: Arc::new(hosts),
             max_host_wait: None,
+            flagger: None,
         }
+    }
+
+    /// Flags syndicated copy with `flagger` (see [`crate::syndication`]).
+    pub fn with_flagger(mut self, flagger: Option<Arc<Flagger>>) -> Pipeline {
+        self.flagger = flagger;
+        self
     }
 
     /// Defers a poll whose host is busy for longer than `max_wait` instead
@@ -243,6 +253,7 @@ impl Pipeline {
             next_check_at: started_at,
             title: None,
             site_url: None,
+            rights: None,
             validators: None,
             body_hash: None,
             moved_to: None,
@@ -413,6 +424,7 @@ impl Pipeline {
                 .to_string();
                 record.title = ing.title;
                 record.site_url = ing.site_url;
+                record.rights = ing.rights;
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
                 record.schedule = Some((ing.schedule, ing.posting));

@@ -8,7 +8,7 @@
 
 use super::{Store, StoreError, ts};
 use crate::dedup::{KnownItem, KnownKeys};
-use crate::model::{Article, Enclosure, FeedId};
+use crate::model::{Article, Enclosure, FeedId, Reason, Syndication};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
@@ -34,8 +34,10 @@ pub(super) fn upsert_articles(
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, item_key, guid, url, title, authors, categories,
             published, published_raw, updated, updated_raw, summary, content_html, text,
-            language, enclosures, content_hash, first_seen, last_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)
+            language, enclosures, content_hash, first_seen, last_seen, furniture_lines,
+            syndicated, syndication_score, syndication_reasons, syndication_source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18,
+            ?19, ?20, ?21, ?22, ?23)
          ON CONFLICT(feed_id, item_key) DO NOTHING",
     )?;
     // An edit keeps first_seen; `updated` takes the feed's own date when it
@@ -46,7 +48,9 @@ pub(super) fn upsert_articles(
             published = ?8, published_raw = ?9,
             updated = CASE WHEN ?10 IS NOT NULL AND (updated IS NULL OR ?10 > updated) THEN ?10 ELSE ?18 END,
             updated_raw = ?11, summary = ?12, content_html = ?13, text = ?14, language = ?15,
-            enclosures = ?16, content_hash = ?17, last_seen = ?18
+            enclosures = ?16, content_hash = ?17, last_seen = ?18, furniture_lines = ?19,
+            syndicated = ?20, syndication_score = ?21, syndication_reasons = ?22,
+            syndication_source = ?23
          WHERE feed_id = ?1 AND item_key = ?2 AND content_hash <> ?17",
     )?;
     let mut touch = tx.prepare_cached(
@@ -58,6 +62,8 @@ pub(super) fn upsert_articles(
         let authors = json_list(&a.authors);
         let categories = json_list(&a.categories);
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".to_string());
+        let s = &a.syndication;
+        let reasons = reasons_json(&s.reasons);
         let p = params![
             feed_id.0,
             a.item_key,
@@ -77,6 +83,11 @@ pub(super) fn upsert_articles(
             enclosures,
             a.content_hash,
             now_s,
+            a.furniture_lines,
+            s.syndicated,
+            f64::from(s.score),
+            reasons,
+            s.source,
         ];
         if insert.execute(p)? == 1 {
             counts.new += 1;
@@ -87,6 +98,10 @@ pub(super) fn upsert_articles(
         }
     }
     Ok(counts)
+}
+
+pub(super) fn reasons_json(reasons: &[Reason]) -> String {
+    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".to_string())
 }
 
 fn json_list(v: &[String]) -> String {
@@ -118,6 +133,14 @@ pub struct StoredArticle {
     pub language: Option<String>,
     pub enclosures: Vec<Enclosure>,
     pub content_hash: String,
+    pub syndicated: bool,
+    pub syndication_score: f64,
+    /// Reason codes, strongest first.
+    pub syndication_reasons: Vec<String>,
+    pub syndication_source: Option<String>,
+    /// Furniture lines removed from `text` (for reclassifying).
+    #[serde(skip)]
+    pub furniture_lines: u32,
 }
 
 /// Which articles to read.
@@ -127,6 +150,41 @@ pub struct ArticleFilter {
     /// Articles published (else updated, else first seen) at or after this.
     pub since: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+    /// Only flagged (`Some(true)`) or only unflagged (`Some(false)`) ones.
+    pub syndicated: Option<bool>,
+}
+
+/// A `SELECT` of every article column, its feed's URL, site link and
+/// copyright, followed by `$tail`; one constant string per query.
+macro_rules! select_articles {
+    ($tail:literal) => {
+        concat!(
+            "SELECT a.id, a.feed_id, f.url, a.guid, a.item_key, a.url, a.title, a.authors,
+                a.categories, a.published, a.published_raw, a.updated, a.updated_raw,
+                a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
+                a.enclosures, a.content_hash, a.syndicated, a.syndication_score,
+                a.syndication_reasons, a.syndication_source, a.furniture_lines,
+                f.site_url, f.rights
+             FROM articles a JOIN feeds f ON f.id = a.feed_id ",
+            $tail
+        )
+    };
+}
+
+/// A stored article with what the flagger needs to know of its feed.
+#[derive(Debug, Clone)]
+pub struct ArticleInFeed {
+    pub article: StoredArticle,
+    pub site_url: Option<String>,
+    pub rights: Option<String>,
+}
+
+fn in_feed_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleInFeed> {
+    Ok(ArticleInFeed {
+        article: article_from_row(r)?,
+        site_url: r.get(26)?,
+        rights: r.get(27)?,
+    })
 }
 
 fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
@@ -157,6 +215,11 @@ fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
         language: r.get(18)?,
         enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
         content_hash: r.get(20)?,
+        syndicated: r.get(21)?,
+        syndication_score: r.get(22)?,
+        syndication_reasons: list(23)?,
+        syndication_source: r.get(24)?,
+        furniture_lines: r.get::<_, i64>(25)?.clamp(0, i64::from(u32::MAX)) as u32,
     })
 }
 
@@ -203,23 +266,89 @@ impl Store {
     /// Articles newest first (by publication time, else update time, else first-seen time).
     pub async fn articles(&self, filter: ArticleFilter) -> Result<Vec<StoredArticle>, StoreError> {
         self.call(move |c| {
-            let mut st = c.prepare(
-                "SELECT a.id, a.feed_id, f.url, a.guid, a.item_key, a.url, a.title, a.authors,
-                    a.categories, a.published, a.published_raw, a.updated, a.updated_raw,
-                    a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
-                    a.enclosures, a.content_hash
-                 FROM articles a JOIN feeds f ON f.id = a.feed_id
-                 WHERE (?1 IS NULL OR a.feed_id = ?1)
+            let mut st = c.prepare(select_articles!(
+                "WHERE (?1 IS NULL OR a.feed_id = ?1)
                    AND (?2 IS NULL OR COALESCE(a.published, a.updated, a.first_seen) >= ?2)
+                   AND (?4 IS NULL OR a.syndicated = ?4)
                  ORDER BY COALESCE(a.published, a.updated, a.first_seen) DESC, a.id DESC
-                 LIMIT ?3",
-            )?;
+                 LIMIT ?3"
+            ))?;
             let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
             let rows = st.query_map(
-                params![filter.feed.map(|f| f.0), filter.since.map(ts), limit],
+                params![
+                    filter.feed.map(|f| f.0),
+                    filter.since.map(ts),
+                    limit,
+                    filter.syndicated
+                ],
                 article_from_row,
             )?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// One article with its feed's context; `NotFound` when there is none.
+    pub async fn article_in_feed(&self, id: i64) -> Result<ArticleInFeed, StoreError> {
+        self.call(move |c| {
+            let mut st = c.prepare_cached(select_articles!("WHERE a.id = ?1"))?;
+            let mut rows = st.query_map([id], in_feed_from_row)?;
+            match rows.next() {
+                Some(row) => Ok(row?),
+                None => Err(StoreError::NotFound(format!("no article with id {id}"))),
+            }
+        })
+        .await
+    }
+
+    /// Up to `limit` articles with ids above `after_id`, first seen at or
+    /// after `since`, in id order: a batch of a walk over the table.
+    pub async fn articles_in_feed_after(
+        &self,
+        after_id: i64,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<ArticleInFeed>, StoreError> {
+        self.call(move |c| {
+            let mut st = c.prepare_cached(select_articles!(
+                "WHERE a.id > ?1 AND (?2 IS NULL OR a.first_seen >= ?2) ORDER BY a.id LIMIT ?3"
+            ))?;
+            let rows = st.query_map(
+                params![after_id, since.map(ts), limit as i64],
+                in_feed_from_row,
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Stores new syndication verdicts; returns how many articles changed.
+    pub async fn set_syndication(
+        &self,
+        verdicts: Vec<(i64, Syndication)>,
+    ) -> Result<usize, StoreError> {
+        self.call(move |c| {
+            let tx = c.savepoint()?;
+            let mut changed = 0;
+            {
+                let mut st = tx.prepare_cached(
+                    "UPDATE articles SET syndicated = ?2, syndication_score = ?3,
+                        syndication_reasons = ?4, syndication_source = ?5
+                     WHERE id = ?1 AND (syndicated <> ?2 OR syndication_score <> ?3
+                        OR syndication_reasons <> ?4 OR syndication_source IS NOT ?5)",
+                )?;
+                for (id, s) in &verdicts {
+                    changed += st.execute(params![
+                        id,
+                        s.syndicated,
+                        f64::from(s.score),
+                        reasons_json(&s.reasons),
+                        s.source
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(changed)
         })
         .await
     }

@@ -21,7 +21,7 @@ mod poll;
 mod schema;
 
 pub use articles::UpsertCounts;
-pub use articles::{ArticleFilter, StoredArticle};
+pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
 pub use feeds::{FeedRecord, NewFeed};
 pub use fetch_log::FetchLogEntry;
 pub use poll::PollRecord;

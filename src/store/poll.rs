@@ -31,6 +31,8 @@ pub struct PollRecord {
     /// Channel title and site link, when the body was parsed.
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// The channel's copyright line, when the body was parsed.
+    pub rights: Option<String>,
     /// New validators and body hash, when a body was received.
     pub validators: Option<Validators>,
     pub body_hash: Option<String>,
@@ -68,7 +70,8 @@ const FEED_UPDATE: &str = "UPDATE feeds SET
         skip_hours = CASE WHEN ?17 THEN ?20 ELSE skip_hours END,
         skip_days = CASE WHEN ?17 THEN ?21 ELSE skip_days END,
         posting_since = CASE WHEN ?17 THEN ?22 ELSE posting_since END,
-        posting_count = CASE WHEN ?17 THEN ?23 ELSE posting_count END
+        posting_count = CASE WHEN ?17 THEN ?23 ELSE posting_count END,
+        rights = CASE WHEN ?17 THEN ?24 ELSE rights END
      WHERE id = ?1";
 
 /// Moves a feed to the URL it permanently redirects to. `OR IGNORE`: when
@@ -110,6 +113,7 @@ impl Store {
                 doc.skip_days,
                 posting.flatten().map(|p| ts(p.since)),
                 posting.flatten().map(|p| p.posts),
+                poll.rights,
             ])?;
             if updated == 0 {
                 return Err(StoreError::NotFound(format!(

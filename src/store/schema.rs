@@ -101,6 +101,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN posting_since TEXT;
     ALTER TABLE feeds ADD COLUMN posting_count INTEGER;
     ",
+    // 3: syndication flags on articles, and what they are computed from
+    // that was not stored yet (the channel's copyright, removed furniture).
+    "
+    ALTER TABLE feeds ADD COLUMN rights TEXT;
+    ALTER TABLE articles ADD COLUMN furniture_lines INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE articles ADD COLUMN syndicated INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE articles ADD COLUMN syndication_score REAL NOT NULL DEFAULT 0;
+    -- JSON array of reason codes, strongest first.
+    ALTER TABLE articles ADD COLUMN syndication_reasons TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE articles ADD COLUMN syndication_source TEXT;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -30,6 +30,7 @@ fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
         next_check_at: at,
         title: Some("Example".to_string()),
         site_url: None,
+        rights: None,
         validators: Some(Validators {
             etag: Some("\"v1\"".to_string()),
             last_modified: None,

@@ -26,16 +26,14 @@ pub fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).unwrap_or_else(|e| panic!("fixture {name} is not UTF-8: {e}"))
 }
 
-/// Every fixture file name, sorted.
+/// Every fixture file name, sorted (files only: subdirectories such as
+/// `syndication/` hold data for particular tests).
 pub fn fixture_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
         .expect("tests/fixtures exists")
-        .map(|e| {
-            e.expect("readable fixtures dir")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|e| e.expect("readable fixtures dir"))
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     names

@@ -36,3 +36,4 @@ mod feeds_ops;
 mod formats;
 mod identity;
 mod schedule;
+mod syndication;

@@ -29,6 +29,10 @@ pub const ARTICLE_KEYS: &[&str] = &[
     "language",
     "enclosures",
     "content_hash",
+    "syndicated",
+    "syndication_score",
+    "syndication_reasons",
+    "syndication_source",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +57,10 @@ pub struct Article {
     pub language: Option<String>,
     pub enclosures: Vec<Enclosure>,
     pub content_hash: String,
+    pub syndicated: bool,
+    pub syndication_score: f64,
+    pub syndication_reasons: Vec<String>,
+    pub syndication_source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

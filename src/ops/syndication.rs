@@ -1,0 +1,133 @@
+//! `explain` and `reclassify`: the syndication rules run again over stored
+//! articles, to show why one is flagged or to refresh every flag after the
+//! rules changed.
+
+use crate::model::Article;
+use crate::store::{ArticleInFeed, Store};
+use crate::syndication::{Classification, FeedContext, Flagger};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use std::io::Write;
+
+/// Articles read and rewritten per transaction by `reclassify`.
+const BATCH: usize = 500;
+
+/// The flagger's view of a stored article.
+fn classify(flagger: &Flagger, row: &ArticleInFeed) -> Classification {
+    let a = &row.article;
+    let article = Article {
+        url: a.url.clone(),
+        title: a.title.clone(),
+        authors: a.authors.clone(),
+        summary: a.summary.clone(),
+        text: a.text.clone(),
+        furniture_lines: a.furniture_lines,
+        ..Article::default()
+    };
+    let feed = FeedContext {
+        site_url: row.site_url.as_deref(),
+        feed_url: &a.feed_url,
+        rights: row.rights.as_deref(),
+    };
+    flagger.classify(&article, &feed)
+}
+
+/// `explain ID`: the verdict, then every signal with the text it matched.
+pub async fn explain(store: &Store, flagger: &Flagger, out: &mut dyn Write, id: i64) -> Result<()> {
+    let row = store.article_in_feed(id).await?;
+    let c = classify(flagger, &row);
+    let a = &row.article;
+    writeln!(
+        out,
+        "article {id}: {}",
+        a.title.as_deref().unwrap_or("(untitled)")
+    )?;
+    writeln!(out, "  feed: {}", a.feed_url)?;
+    if let Some(url) = &a.url {
+        writeln!(out, "  url: {url}")?;
+    }
+    let v = &c.verdict;
+    let reasons: Vec<&str> = v.reasons.iter().map(|r| r.as_str()).collect();
+    writeln!(
+        out,
+        "verdict: {} (score {:.2}){}{}",
+        if v.syndicated {
+            "syndicated"
+        } else {
+            "not syndicated"
+        },
+        v.score,
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(", reasons {}", reasons.join(", "))
+        },
+        v.source
+            .as_deref()
+            .map(|s| format!(", source {s}"))
+            .unwrap_or_default()
+    )?;
+    if a.syndicated != v.syndicated {
+        writeln!(
+            out,
+            "  stored flag differs ({}): run `feedsieve reclassify` to update it",
+            if a.syndicated {
+                "syndicated"
+            } else {
+                "not syndicated"
+            }
+        )?;
+    }
+    if c.hits.is_empty() {
+        writeln!(out, "no rule matched")?;
+    }
+    for hit in &c.hits {
+        writeln!(
+            out,
+            "- {} [{}, {:?}, in {:?}]{}{}",
+            hit.rule,
+            hit.reason.as_str(),
+            hit.strength,
+            hit.region,
+            hit.agency
+                .as_deref()
+                .map(|a| format!(" names {a}"))
+                .unwrap_or_default(),
+            if hit.own_copy {
+                " (not counted: the agency's own site)"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(out, "    matched: {:?}", hit.matched)?;
+    }
+    Ok(())
+}
+
+/// `reclassify [--since]`: recomputes and stores every verdict, in batches.
+pub async fn reclassify(
+    store: &Store,
+    flagger: &Flagger,
+    out: &mut dyn Write,
+    since: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let (mut seen, mut changed, mut flagged) = (0usize, 0usize, 0usize);
+    let mut after = 0;
+    loop {
+        let rows = store.articles_in_feed_after(after, since, BATCH).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.article.id;
+        let verdicts: Vec<_> = rows
+            .iter()
+            .map(|row| (row.article.id, classify(flagger, row).verdict))
+            .collect();
+        seen += verdicts.len();
+        flagged += verdicts.iter().filter(|(_, v)| v.syndicated).count();
+        changed += store.set_syndication(verdicts).await?;
+    }
+    writeln!(
+        out,
+        "reclassified {seen} articles: {flagged} syndicated, {changed} changed"
+    )?;
+    Ok(())
+}

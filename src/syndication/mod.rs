@@ -1,0 +1,305 @@
+//! Syndication flags: is this article agency or partner copy put out
+//! without editorial work, and why do we think so.
+//!
+//! The signals are data ([`rules`]: a built-in rule file plus the user's
+//! rules); this module runs them and decides. Each region of an article
+//! (title, the head and the tail of its body, authors, URL, the channel's
+//! copyright) is scanned once by one compiled `RegexSet`; only the rules
+//! that matched are run again for their position and captures.
+//!
+//! The decision follows `SYNDICATION.md`: any strong signal flags; one
+//! medium signal flags when it names an agency; two medium signals of
+//! different reasons flag; weak signals only add to the score. A signal
+//! whose agency publishes on the publisher's own host is dropped (the
+//! agency's copy on its own feed is the origin, not a republication)
+//! unless `flag_agency_own_feed` is set. The publisher's host is the
+//! channel's site link, else the item's link, else the feed URL: feeds are
+//! often served from a CDN or a feed proxy.
+//!
+//! Traps the rules avoid by construction: footer rules (`tail`) must end
+//! the body and must not sit inside quotation marks, so an opinion piece
+//! quoting a disclaimer does not flag; datelines must open the body.
+
+mod rules;
+
+#[cfg(test)]
+mod tests;
+
+pub use rules::{AgencySpec, BUILTIN, Region, RuleFile, RuleSet, RuleSpec, RulesError, Strength};
+
+use crate::model::{Article, Reason, Syndication};
+use rules::{HEAD_CHARS, TAIL_CHARS};
+
+/// What the flagger reads of one article.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'a> {
+    pub title: Option<&'a str>,
+    /// The readable text (furniture removed).
+    pub text: Option<&'a str>,
+    /// The summary, when it differs from the text (RSS descriptions often
+    /// hold the dateline the full text lacks, or the reverse).
+    pub summary: Option<&'a str>,
+    pub authors: &'a [String],
+    pub url: Option<&'a str>,
+    /// The channel's copyright line.
+    pub feed_rights: Option<&'a str>,
+    /// The publisher's host (see the module docs).
+    pub publisher_host: Option<&'a str>,
+    /// Furniture lines normalize removed from the text.
+    pub furniture_lines: u32,
+}
+
+/// One signal found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub rule: String,
+    pub reason: Reason,
+    pub strength: Strength,
+    pub region: Region,
+    /// The text the rule matched.
+    pub matched: String,
+    pub agency: Option<String>,
+    /// Dropped because the agency publishes on the publisher's host.
+    pub own_copy: bool,
+}
+
+/// The verdict and every signal behind it (for `explain`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classification {
+    pub verdict: Syndication,
+    pub hits: Vec<Hit>,
+}
+
+/// Options from `[syndication]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Flag an agency's copy on the agency's own feed too.
+    pub flag_agency_own_feed: bool,
+}
+
+/// The rules and options the pipeline flags articles with.
+#[derive(Debug)]
+pub struct Flagger {
+    pub rules: RuleSet,
+    pub options: Options,
+}
+
+/// What the flagger needs to know of the feed an article came in.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedContext<'a> {
+    /// The channel's site link.
+    pub site_url: Option<&'a str>,
+    pub feed_url: &'a str,
+    /// The channel's copyright line.
+    pub rights: Option<&'a str>,
+}
+
+impl Flagger {
+    /// Every signal in `article` and the verdict.
+    pub fn classify(&self, article: &Article, feed: &FeedContext<'_>) -> Classification {
+        let host = |u: &str| {
+            url::Url::parse(u)
+                .ok()?
+                .host_str()
+                .map(str::to_ascii_lowercase)
+        };
+        let publisher = feed
+            .site_url
+            .and_then(host)
+            .or_else(|| article.url.as_deref().and_then(host))
+            .or_else(|| host(feed.feed_url));
+        let text = article.text.as_deref();
+        // The summary adds something only when the text does not already
+        // hold it (a teaser that is the text's first paragraph).
+        let summary = article.summary.as_deref().filter(|s| {
+            text.is_none_or(|t| !t.starts_with(s.get(..s.len().min(120)).unwrap_or(s)))
+        });
+        let subject = Subject {
+            title: article.title.as_deref(),
+            text,
+            summary,
+            authors: &article.authors,
+            url: article.url.as_deref(),
+            feed_rights: feed.rights,
+            publisher_host: publisher.as_deref(),
+            furniture_lines: article.furniture_lines,
+        };
+        self.rules.classify(&subject, self.options)
+    }
+
+    /// Sets `article.syndication`.
+    pub fn flag(&self, article: &mut Article, feed: &FeedContext<'_>) {
+        article.syndication = self.classify(article, feed).verdict;
+    }
+}
+
+/// The ids of the built-in rules (for checking `disable_rules`).
+pub fn builtin_rule_ids() -> Vec<String> {
+    toml::from_str::<RuleFile>(BUILTIN)
+        .map(|f| f.rules.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default()
+}
+
+/// The id of the signal derived from removed furniture lines.
+pub const FURNITURE_RULE: &str = "template_artifact.furniture-line";
+
+impl RuleSet {
+    /// Runs every rule over `subject` and decides.
+    pub fn classify(&self, subject: &Subject<'_>, options: Options) -> Classification {
+        let mut hits = Vec::new();
+        if let Some(title) = subject.title {
+            self.scan(Region::Title, title, &mut hits);
+        }
+        let bodies = [subject.text, subject.summary];
+        for body in bodies.into_iter().flatten() {
+            self.scan(Region::Head, head(body), &mut hits);
+            self.scan(Region::Tail, tail(body), &mut hits);
+        }
+        for author in subject.authors {
+            self.scan(Region::Author, author.trim(), &mut hits);
+        }
+        if let Some(url) = subject.url {
+            self.scan(Region::Url, url, &mut hits);
+        }
+        if let Some(rights) = subject.feed_rights {
+            self.scan(Region::Feed, rights, &mut hits);
+        }
+        if subject.furniture_lines > 0 {
+            hits.push(Hit {
+                rule: FURNITURE_RULE.to_string(),
+                reason: Reason::TemplateArtifact,
+                strength: Strength::Weak,
+                region: Region::Tail,
+                matched: format!("{} furniture line(s) removed", subject.furniture_lines),
+                agency: None,
+                own_copy: false,
+            });
+        }
+        // The same rule firing on the text and on the summary is one signal.
+        let mut seen = std::collections::HashSet::new();
+        hits.retain(|h| seen.insert(h.rule.clone()));
+        if let Some(host) = subject.publisher_host {
+            for hit in &mut hits {
+                if let Some(agency) = &hit.agency {
+                    hit.own_copy = !options.flag_agency_own_feed && self.publishes_on(agency, host);
+                }
+            }
+        }
+        Classification {
+            verdict: decide(&hits),
+            hits,
+        }
+    }
+
+    /// Scans one region's text: one pass of the region's set, then the
+    /// matching rules alone for where they matched.
+    fn scan(&self, region: Region, text: &str, hits: &mut Vec<Hit>) {
+        let Some((set, members)) = self.region(region) else {
+            return;
+        };
+        if text.is_empty() {
+            return;
+        }
+        for i in set.matches(text).iter() {
+            let rule = &self.rules[members[i]];
+            // A footer is the last occurrence; elsewhere the first will do.
+            let caps = if region == Region::Tail {
+                rule.regex.captures_iter(text).last()
+            } else {
+                rule.regex.captures(text)
+            };
+            let Some(caps) = caps else { continue };
+            let Some(whole) = caps.get(0) else { continue };
+            if region == Region::Tail
+                && (text[whole.end()..].trim().chars().count() > RuleSet::max_trailing(&rule.spec)
+                    || quoted(&text[..whole.start()]))
+            {
+                continue;
+            }
+            let agency = rule.spec.agency.clone().or_else(|| {
+                caps.name("agency")
+                    .and_then(|m| self.canonical_agency(m.as_str()))
+            });
+            hits.push(Hit {
+                rule: rule.spec.id.clone(),
+                reason: rule.spec.reason,
+                strength: rule.spec.strength,
+                region,
+                matched: whole.as_str().trim().to_string(),
+                agency,
+                own_copy: false,
+            });
+        }
+    }
+}
+
+/// The decision and the score over the hits that count.
+fn decide(hits: &[Hit]) -> Syndication {
+    let counted: Vec<&Hit> = hits.iter().filter(|h| !h.own_copy).collect();
+    let strong = counted.iter().any(|h| h.strength == Strength::Strong);
+    let medium: Vec<&&Hit> = counted
+        .iter()
+        .filter(|h| h.strength == Strength::Medium)
+        .collect();
+    let medium_with_agency = medium.iter().any(|h| h.agency.is_some());
+    let mut medium_reasons: Vec<Reason> = medium.iter().map(|h| h.reason).collect();
+    medium_reasons.sort();
+    medium_reasons.dedup();
+    let syndicated = strong || medium_with_agency || medium_reasons.len() >= 2;
+    // Independent-evidence score: 1 - Π(1 - w).
+    let doubt: f32 = counted
+        .iter()
+        .map(|h| match h.strength {
+            Strength::Strong => 0.1,
+            Strength::Medium => 0.5,
+            Strength::Weak => 0.85,
+        })
+        .product();
+    let mut ranked: Vec<&&Hit> = counted.iter().collect();
+    ranked.sort_by_key(|h| h.strength);
+    let mut reasons: Vec<Reason> = Vec::new();
+    for h in &ranked {
+        if !reasons.contains(&h.reason) {
+            reasons.push(h.reason);
+        }
+    }
+    Syndication {
+        syndicated,
+        score: ((1.0 - doubt) * 1000.0).round() / 1000.0,
+        reasons,
+        source: ranked.iter().find_map(|h| h.agency.clone()),
+    }
+}
+
+/// The first [`HEAD_CHARS`] characters of `text`.
+fn head(text: &str) -> &str {
+    match text.char_indices().nth(HEAD_CHARS) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// The last [`TAIL_CHARS`] characters of `text`.
+fn tail(text: &str) -> &str {
+    let text = text.trim_end();
+    match text.char_indices().rev().nth(TAIL_CHARS - 1) {
+        Some((i, _)) => &text[i..],
+        None => text,
+    }
+}
+
+/// Whether the text before a match leaves a quotation open on its line: an
+/// odd number of straight double quotes, or more opening than closing
+/// curly or angle quotes (German „…“ closes with what English opens with).
+fn quoted(before: &str) -> bool {
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let straight = line.matches('"').count();
+    let count = |c: char| line.matches(c).count();
+    let (low, high, right) = (count('„'), count('“'), count('”'));
+    let (open, close) = if low > 0 {
+        (low + count('«'), high + right + count('»'))
+    } else {
+        (high + count('«'), right + count('»'))
+    };
+    straight % 2 == 1 || open > close
+}

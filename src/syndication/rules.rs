@@ -1,0 +1,251 @@
+//! Rules as data: the TOML schema of a rule and of an agency, and their
+//! compilation into one [`RegexSet`] per text region.
+//!
+//! The built-in file (`builtin.toml`, embedded at build time) and the
+//! user's `[[syndication.rules]]` share this schema; a user rule with a
+//! built-in's id replaces it, and `syndication.disable_rules` drops
+//! built-ins by id. Every pattern is compiled once, at start.
+
+use crate::model::Reason;
+use regex::{Regex, RegexSet};
+use serde::{Deserialize, Serialize};
+
+/// How much one signal weighs (see `SYNDICATION.md`, "Reason codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// Flags on its own.
+    Strong,
+    /// Flags when it names an agency other than the publisher, or with a
+    /// second medium signal of another reason.
+    Medium,
+    /// Only adds to the score.
+    Weak,
+}
+
+/// Where a rule looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Region {
+    Title,
+    /// The first [`HEAD_CHARS`] characters of the text and of the summary.
+    Head,
+    /// The last [`TAIL_CHARS`] characters of the text and of the summary; a
+    /// match must end the text (at most `max_trailing` characters after it)
+    /// and must not follow a quotation mark: a footer, not a quotation.
+    Tail,
+    /// Each author name on its own.
+    Author,
+    Url,
+    /// The channel's copyright (`<copyright>`, `<rights>`).
+    Feed,
+}
+
+impl Region {
+    pub const ALL: [Region; 6] = [
+        Region::Title,
+        Region::Head,
+        Region::Tail,
+        Region::Author,
+        Region::Url,
+        Region::Feed,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Characters of the start of a body a `head` rule sees.
+pub const HEAD_CHARS: usize = 300;
+/// Characters of the end of a body a `tail` rule sees.
+pub const TAIL_CHARS: usize = 700;
+/// Default for how much text may follow a `tail` match.
+const DEFAULT_MAX_TRAILING: usize = 200;
+
+/// One rule as written in a rule file or the config.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable name, `family.what-it-matches`; shown by `explain`.
+    pub id: String,
+    pub reason: Reason,
+    pub strength: Strength,
+    pub region: Region,
+    /// A Rust `regex` pattern. A named group `agency` captures the agency
+    /// or partner when the rule does not name one itself.
+    pub pattern: String,
+    /// The agency or partner this rule names, when it is fixed.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// `tail` rules: characters allowed after the match (default 200).
+    #[serde(default)]
+    pub max_trailing: Option<usize>,
+}
+
+/// An agency or partner: its canonical name, other names it goes by, and
+/// the hosts it publishes on (its copy there is the origin, not a
+/// republication).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySpec {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+/// A rule file: `[[agency]]` and `[[rule]]` tables.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default, rename = "agency")]
+    pub agencies: Vec<AgencySpec>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// The rule file compiled into the binary.
+pub const BUILTIN: &str = include_str!("builtin.toml");
+
+/// A rule that does not compile, or a rule file that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    #[error("built-in rule file: {0}")]
+    Builtin(String),
+    #[error("rule {id:?}: {message}")]
+    Rule { id: String, message: String },
+    #[error("disable_rules names {0:?}, which is not a built-in rule")]
+    UnknownDisabled(String),
+}
+
+pub(super) struct CompiledRule {
+    pub spec: RuleSpec,
+    pub regex: Regex,
+}
+
+/// The compiled rules and the agency table.
+pub struct RuleSet {
+    pub(super) rules: Vec<CompiledRule>,
+    /// Per region: one set over the region's rules, and which rule each
+    /// pattern of the set is.
+    pub(super) regions: Vec<Option<(RegexSet, Vec<usize>)>>,
+    pub(super) agencies: Vec<AgencySpec>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("agencies", &self.agencies.len())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    /// The built-in rules, minus `disabled`, plus `extra` (an extra rule
+    /// with a built-in's id replaces it).
+    pub fn build(extra: &[RuleSpec], disabled: &[String]) -> Result<RuleSet, RulesError> {
+        let builtin: RuleFile =
+            toml::from_str(BUILTIN).map_err(|e| RulesError::Builtin(e.to_string()))?;
+        if let Some(unknown) = disabled
+            .iter()
+            .find(|id| !builtin.rules.iter().any(|r| &r.id == *id))
+        {
+            return Err(RulesError::UnknownDisabled(unknown.clone()));
+        }
+        let mut specs: Vec<RuleSpec> = builtin
+            .rules
+            .into_iter()
+            .filter(|r| !disabled.contains(&r.id) && !extra.iter().any(|e| e.id == r.id))
+            .collect();
+        specs.extend(extra.iter().cloned());
+        RuleSet::compile(specs, builtin.agencies)
+    }
+
+    fn compile(specs: Vec<RuleSpec>, agencies: Vec<AgencySpec>) -> Result<RuleSet, RulesError> {
+        let mut rules = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let regex = Regex::new(&spec.pattern).map_err(|e| RulesError::Rule {
+                id: spec.id.clone(),
+                message: e.to_string(),
+            })?;
+            rules.push(CompiledRule { spec, regex });
+        }
+        let mut regions = Vec::with_capacity(Region::ALL.len());
+        for region in Region::ALL {
+            let members: Vec<usize> = (0..rules.len())
+                .filter(|&i| rules[i].spec.region == region)
+                .collect();
+            if members.is_empty() {
+                regions.push(None);
+                continue;
+            }
+            let set =
+                RegexSet::new(members.iter().map(|&i| &rules[i].spec.pattern)).map_err(|e| {
+                    RulesError::Rule {
+                        id: format!("{region:?} rule set"),
+                        message: e.to_string(),
+                    }
+                })?;
+            regions.push(Some((set, members)));
+        }
+        Ok(RuleSet {
+            rules,
+            regions,
+            agencies,
+        })
+    }
+
+    /// How many rules are active.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub(super) fn region(&self, region: Region) -> Option<&(RegexSet, Vec<usize>)> {
+        self.regions[region.index()].as_ref()
+    }
+
+    pub(super) fn max_trailing(rule: &RuleSpec) -> usize {
+        rule.max_trailing.unwrap_or(DEFAULT_MAX_TRAILING)
+    }
+
+    /// The canonical name of an agency written as `name`, or `name` itself
+    /// (tidied: up to the end of its sentence) when the table does not know
+    /// it; `None` for a capitalised word that names nothing ("The", "It").
+    pub(super) fn canonical_agency(&self, name: &str) -> Option<String> {
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = name.split(". ").next().unwrap_or(&name);
+        let name = name.trim_end_matches(['.', ',', ';', ':', '-']);
+        const NOT_NAMES: &[&str] = &[
+            "The", "This", "That", "It", "He", "She", "We", "They", "A", "An", "Our", "Its",
+        ];
+        if name.is_empty() || NOT_NAMES.contains(&name) {
+            return None;
+        }
+        let known = self.agencies.iter().find(|a| {
+            a.name.eq_ignore_ascii_case(name)
+                || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(name))
+        });
+        Some(known.map_or_else(|| name.to_string(), |a| a.name.clone()))
+    }
+
+    /// Whether `host` is one of `agency`'s own.
+    pub(super) fn publishes_on(&self, agency: &str, host: &str) -> bool {
+        self.agencies
+            .iter()
+            .filter(|a| a.name == agency)
+            .flat_map(|a| &a.hosts)
+            .any(|h| {
+                host == h
+                    || host
+                        .strip_suffix(h.as_str())
+                        .is_some_and(|r| r.ends_with('.'))
+            })
+    }
+}
