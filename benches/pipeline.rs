@@ -20,6 +20,8 @@
 //!     `Pipeline::ingest` (parse and normalize on the blocking pool, one per
 //!     core, then `known_keys` and identity) and `record_poll` on the store
 //!     thread, with `IN_FLIGHT` feeds at once; items/s end to end;
+//! (d+) (d) with the built-in syndication rules flagging every article: the
+//!     flagger's cost on the ingest path;
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
 //!     share of (d).
 
@@ -34,6 +36,7 @@ use feedsieve::dedup::KnownKeys;
 use feedsieve::model::Article;
 use feedsieve::normalize;
 use feedsieve::parse;
+use feedsieve::syndication::{Flagger, Options as FlagOptions, RuleSet};
 use full_path::{BenchResult, IN_FLIGHT, context};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -145,11 +148,27 @@ fn store_stages(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone()))?;
+    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None))?;
     rows.push(Row {
         name: "(d) full path + store, all cores",
         items: full.stored,
         secs: full.secs,
+    });
+    let flagger = Arc::new(Flagger {
+        rules: RuleSet::build(&[], &[])?,
+        options: FlagOptions {
+            flag_agency_own_feed: false,
+        },
+    });
+    let flagged = runtime.block_on(full_path::full_path(
+        docs.clone(),
+        urls.clone(),
+        Some(flagger),
+    ))?;
+    rows.push(Row {
+        name: "(d+) (d) with syndication flags",
+        items: flagged.stored,
+        secs: flagged.secs,
     });
     let peak_mb = proc_status_mb("VmHWM:");
     let (stored, secs) = runtime.block_on(full_path::store_only(docs.clone(), urls.clone()))?;

@@ -13,6 +13,7 @@ use feedsieve::normalize::NormalizeContext;
 use feedsieve::pipeline::{Pipeline, body_hash, parse_and_normalize};
 use feedsieve::scheduler::{HostGates, HostLimits, Policy};
 use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
+use feedsieve::syndication::Flagger;
 use futures_util::StreamExt;
 use std::error::Error;
 use std::path::Path;
@@ -74,7 +75,11 @@ struct FeedTimes {
 
 /// (d): every feed through `Pipeline::ingest` and `record_poll`, as the
 /// daemon handles a fresh body, with `IN_FLIGHT` feeds at once.
-pub async fn full_path(docs: Arc<Vec<FeedDoc>>, urls: Arc<Vec<String>>) -> BenchResult<FullPath> {
+pub async fn full_path(
+    docs: Arc<Vec<FeedDoc>>,
+    urls: Arc<Vec<String>>,
+    flagger: Option<Arc<Flagger>>,
+) -> BenchResult<FullPath> {
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
     let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
@@ -96,7 +101,8 @@ pub async fn full_path(docs: Arc<Vec<FeedDoc>>, urls: Arc<Vec<String>>) -> Bench
         },
         Vec::new(),
     );
-    let pipeline = Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW, hosts);
+    let pipeline =
+        Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW, hosts).with_flagger(flagger);
     let t = Instant::now();
     let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())
         .map(|(n, feed)| poll_one(&pipeline, docs.clone(), n, feed))

@@ -37,7 +37,8 @@ pub struct Subject<'a> {
     /// The readable text (furniture removed).
     pub text: Option<&'a str>,
     /// The summary, when it differs from the text (RSS descriptions often
-    /// hold the dateline the full text lacks, or the reverse).
+    /// hold the dateline the full text lacks). Only its head is scanned
+    /// when there is a text.
     pub summary: Option<&'a str>,
     pub authors: &'a [String],
     pub url: Option<&'a str>,
@@ -150,10 +151,17 @@ impl RuleSet {
         if let Some(title) = subject.title {
             self.scan(Region::Title, title, &mut hits);
         }
-        let bodies = [subject.text, subject.summary];
-        for body in bodies.into_iter().flatten() {
-            self.scan(Region::Head, head(body), &mut hits);
-            self.scan(Region::Tail, tail(body), &mut hits);
+        if let Some(text) = subject.text {
+            self.scan(Region::Head, head(text), &mut hits);
+            self.scan(Region::Tail, tail(text), &mut hits);
+        }
+        if let Some(summary) = subject.summary {
+            // A teaser's opening often keeps the dateline the full text
+            // lost; its end is a cut, not a footer, unless it is the body.
+            self.scan(Region::Head, head(summary), &mut hits);
+            if subject.text.is_none() {
+                self.scan(Region::Tail, tail(summary), &mut hits);
+            }
         }
         for author in subject.authors {
             self.scan(Region::Author, author.trim(), &mut hits);
@@ -203,22 +211,38 @@ impl RuleSet {
         for i in set.matches(text).iter() {
             let rule = &self.rules[members[i]];
             // A footer is the last occurrence; elsewhere the first will do.
-            let caps = if region == Region::Tail {
-                rule.regex.captures_iter(text).last()
+            // Finding it needs only the DFA; capture groups (the slow part)
+            // are resolved once, for the one match kept.
+            let found = if region == Region::Tail {
+                rule.regex.find_iter(text).last()
             } else {
-                rule.regex.captures(text)
+                rule.regex.find(text)
             };
-            let Some(caps) = caps else { continue };
-            let Some(whole) = caps.get(0) else { continue };
+            let Some(whole) = found else { continue };
             if region == Region::Tail
                 && (text[whole.end()..].trim().chars().count() > RuleSet::max_trailing(&rule.spec)
                     || quoted(&text[..whole.start()]))
             {
                 continue;
             }
-            let agency = rule.spec.agency.clone().or_else(|| {
-                caps.name("agency")
-                    .and_then(|m| self.canonical_agency(m.as_str()))
+            if rule.unless.as_ref().is_some_and(|u| u.is_match(text)) {
+                continue;
+            }
+            let captured = || {
+                let caps = rule.regex.captures_at(text, whole.start())?;
+                let name = caps.name("agency")?;
+                self.canonical_agency(name.as_str())
+            };
+            let agency = match &rule.spec.agency {
+                Some(fixed) => Some(fixed.clone()),
+                None if rule.has_agency_group => captured(),
+                None => None,
+            }
+            .or_else(|| {
+                rule.spec
+                    .find_agency
+                    .then(|| self.agency_in(whole.as_str()))
+                    .flatten()
             });
             hits.push(Hit {
                 rule: rule.spec.id.clone(),

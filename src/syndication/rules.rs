@@ -7,7 +7,7 @@
 //! built-ins by id. Every pattern is compiled once, at start.
 
 use crate::model::Reason;
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
 
 /// How much one signal weighs (see `SYNDICATION.md`, "Reason codes").
@@ -81,6 +81,15 @@ pub struct RuleSpec {
     /// `tail` rules: characters allowed after the match (default 200).
     #[serde(default)]
     pub max_trailing: Option<usize>,
+    /// A pattern that, matching the same region, cancels this rule (a trap
+    /// the main pattern cannot exclude: "GUNTUR (AP)" is Andhra Pradesh).
+    #[serde(default)]
+    pub unless: Option<String>,
+    /// Name the first known agency mentioned in the matched text, when the
+    /// rule names none itself ("... distributed automatically from the
+    /// Reuters newswire ...").
+    #[serde(default)]
+    pub find_agency: bool,
 }
 
 /// An agency or partner: its canonical name, other names it goes by, and
@@ -123,6 +132,9 @@ pub enum RulesError {
 pub(super) struct CompiledRule {
     pub spec: RuleSpec,
     pub regex: Regex,
+    pub unless: Option<Regex>,
+    /// Whether the pattern has an `agency` group to read.
+    pub has_agency_group: bool,
 }
 
 /// The compiled rules and the agency table.
@@ -132,6 +144,45 @@ pub struct RuleSet {
     /// pattern of the set is.
     pub(super) regions: Vec<Option<(RegexSet, Vec<usize>)>>,
     pub(super) agencies: Vec<AgencySpec>,
+    /// Any known agency name or alias, for `find_agency` rules.
+    pub(super) agency_names: Option<Regex>,
+}
+
+/// In a pattern, `{agency}` stands for an alternation of every agency name
+/// and alias of the table (longest first); names of five letters or more
+/// match in any case (REUTERS, Bernama), shorter ones only as written
+/// (`AP`, `dpa`, `EFE`), which keeps the traps out.
+pub const AGENCY_PLACEHOLDER: &str = "{agency}";
+
+/// A pattern as compiled: `{agency}` expanded, and every `\b` made an
+/// ASCII word boundary. A Unicode `\b` sends the regex engine from its
+/// lazy DFA to a backtracking-free but slow NFA on any non-ASCII text
+/// (curly quotes, accents), which made flagging 200 times slower.
+fn expand(pattern: &str, agencies: &str) -> String {
+    pattern
+        .replace(AGENCY_PLACEHOLDER, agencies)
+        .replace(r"\b", r"(?-u:\b)")
+}
+
+fn agency_alternation(agencies: &[AgencySpec]) -> String {
+    let mut names: Vec<&str> = agencies
+        .iter()
+        .flat_map(|a| std::iter::once(a.name.as_str()).chain(a.aliases.iter().map(String::as_str)))
+        .collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names.dedup();
+    let parts: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let escaped = regex::escape(n).replace(' ', r"\s+");
+            if n.chars().count() >= 5 {
+                format!("(?i:{escaped})")
+            } else {
+                escaped
+            }
+        })
+        .collect();
+    format!("(?:{})", parts.join("|"))
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -165,14 +216,34 @@ impl RuleSet {
     }
 
     fn compile(specs: Vec<RuleSpec>, agencies: Vec<AgencySpec>) -> Result<RuleSet, RulesError> {
+        let alternation = agency_alternation(&agencies);
         let mut rules = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let regex = Regex::new(&spec.pattern).map_err(|e| RulesError::Rule {
-                id: spec.id.clone(),
-                message: e.to_string(),
-            })?;
-            rules.push(CompiledRule { spec, regex });
+        for mut spec in specs {
+            spec.pattern = expand(&spec.pattern, &alternation);
+            let compile = |pattern: &str| {
+                Regex::new(pattern).map_err(|e| RulesError::Rule {
+                    id: spec.id.clone(),
+                    message: e.to_string(),
+                })
+            };
+            let regex = compile(&spec.pattern)?;
+            let unless = match &spec.unless {
+                Some(p) => Some(compile(&expand(p, &alternation))?),
+                None => None,
+            };
+            let has_agency_group = regex.capture_names().any(|n| n == Some("agency"));
+            rules.push(CompiledRule {
+                spec,
+                regex,
+                unless,
+                has_agency_group,
+            });
         }
+        let agency_names = if agencies.is_empty() {
+            None
+        } else {
+            Regex::new(&format!(r"\b{alternation}\b")).ok()
+        };
         let mut regions = Vec::with_capacity(Region::ALL.len());
         for region in Region::ALL {
             let members: Vec<usize> = (0..rules.len())
@@ -182,12 +253,13 @@ impl RuleSet {
                 regions.push(None);
                 continue;
             }
-            let set =
-                RegexSet::new(members.iter().map(|&i| &rules[i].spec.pattern)).map_err(|e| {
-                    RulesError::Rule {
-                        id: format!("{region:?} rule set"),
-                        message: e.to_string(),
-                    }
+            let set = RegexSetBuilder::new(members.iter().map(|&i| &rules[i].spec.pattern))
+                .size_limit(64 << 20)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .map_err(|e| RulesError::Rule {
+                    id: format!("{region:?} rule set"),
+                    message: e.to_string(),
                 })?;
             regions.push(Some((set, members)));
         }
@@ -195,6 +267,7 @@ impl RuleSet {
             rules,
             regions,
             agencies,
+            agency_names,
         })
     }
 
@@ -235,8 +308,24 @@ impl RuleSet {
         Some(known.map_or_else(|| name.to_string(), |a| a.name.clone()))
     }
 
-    /// Whether `host` is one of `agency`'s own.
+    /// The first known agency named in `text`, canonical.
+    pub(super) fn agency_in(&self, text: &str) -> Option<String> {
+        let found = self.agency_names.as_ref()?.find(text)?;
+        self.canonical_agency(found.as_str())
+    }
+
+    /// Whether `host` is one of `agency`'s own: a host of the table, or a
+    /// host that spells the name ("Harbour Gazette" on harbourgazette.co.uk:
+    /// a site's own "appeared first on" footer).
     pub(super) fn publishes_on(&self, agency: &str, host: &str) -> bool {
+        let squashed: String = agency
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        if squashed.len() >= 4 && host.split('.').any(|label| label == squashed) {
+            return true;
+        }
         self.agencies
             .iter()
             .filter(|a| a.name == agency)

@@ -158,6 +158,8 @@ fn user_rules_add_replace_and_disable() {
         pattern: r"(?i)\bvia our content partner\b".into(),
         agency: None,
         max_trailing: None,
+        unless: None,
+        find_agency: false,
     };
     let off = [
         "wire_dateline.caps-city".into(),
@@ -183,6 +185,8 @@ fn user_rules_add_replace_and_disable() {
             pattern: String::new(),
             agency: None,
             max_trailing: None,
+            unless: None,
+            find_agency: false,
         }
     };
     assert!(
