@@ -14,28 +14,14 @@
 //!
 //! Target from the syndication issue: at least 50,000 decisions/s.
 
+#[path = "support/labelled.rs"]
+mod labelled;
+
 use chrono::Utc;
 use feedsieve::model::{Article, RawEntry};
-use feedsieve::normalize::{self, NormalizeContext};
 use feedsieve::syndication::{FeedContext, Flagger, Options, RuleSet};
-use serde::Deserialize;
 use std::hint::black_box;
 use std::time::Instant;
-
-#[derive(Deserialize)]
-struct Set {
-    item: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    publisher: String,
-    title: String,
-    link: String,
-    author: Option<String>,
-    description: Option<String>,
-    content: Option<String>,
-}
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -45,41 +31,20 @@ fn main() -> BenchResult<()> {
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/syndication");
     let mut items = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
+    for entry in std::fs::read_dir(labelled::DIR)? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "toml") {
-            items.extend(toml::from_str::<Set>(&std::fs::read_to_string(&path)?)?.item);
+            items.extend(labelled::load(&path)?);
         }
     }
-    let entries: Vec<(RawEntry, &str)> = items
-        .iter()
-        .map(|i| {
-            let entry = RawEntry {
-                link: Some(i.link.clone()),
-                title: Some(i.title.clone()),
-                summary: i.description.clone(),
-                content: i.content.clone(),
-                authors: i.author.iter().cloned().collect(),
-                ..RawEntry::default()
-            };
-            (entry, i.publisher.as_str())
-        })
-        .collect();
+    let entries: Vec<RawEntry> = items.iter().map(labelled::Item::entry).collect();
     let now = Utc::now();
     let normalize_all = || -> Vec<(Article, &str)> {
-        entries
+        items
             .iter()
-            .map(|(e, publisher)| {
-                let ctx = NormalizeContext {
-                    feed_url: publisher,
-                    feed_language: None,
-                    now,
-                    max_future_skew: chrono::Duration::minutes(10),
-                };
-                (normalize::normalize_entry(e, &ctx), *publisher)
-            })
+            .zip(&entries)
+            .map(|(item, entry)| (item.article(entry, now), item.publisher.as_str()))
             .collect()
     };
     let articles = normalize_all();

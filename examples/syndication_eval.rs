@@ -8,61 +8,27 @@
 //! cargo run --example syndication_eval -- other-set.toml
 //! ```
 
-use chrono::{DateTime, Utc};
-use feedsieve::model::RawEntry;
-use feedsieve::normalize::{self, NormalizeContext};
+#[path = "../benches/support/labelled.rs"]
+mod labelled;
+
+use chrono::Utc;
 use feedsieve::syndication::{FeedContext, Flagger, Options, RuleSet};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Set {
-    item: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    id: String,
-    publisher: String,
-    title: String,
-    link: String,
-    author: Option<String>,
-    description: Option<String>,
-    content: Option<String>,
-    syndicated: bool,
-    #[serde(default)]
-    reasons: Vec<String>,
-    source: Option<String>,
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "tests/fixtures/syndication/labelled.toml".to_string());
-    let set: Set = toml::from_str(&std::fs::read_to_string(&path)?)?;
+        .unwrap_or_else(|| format!("{}/labelled.toml", labelled::DIR));
+    let items = labelled::load(std::path::Path::new(&path))?;
     let flagger = Flagger {
         rules: RuleSet::build(&[], &[])?,
         options: Options {
             flag_agency_own_feed: false,
         },
     };
-    let now: DateTime<Utc> = Utc::now();
+    let now = Utc::now();
     let (mut tp, mut fp, mut fneg, mut tn, mut reason_ok) = (0, 0, 0, 0, 0);
-    for item in &set.item {
-        let entry = RawEntry {
-            link: Some(item.link.clone()),
-            title: Some(item.title.clone()),
-            summary: item.description.clone(),
-            content: item.content.clone(),
-            authors: item.author.iter().cloned().collect(),
-            ..RawEntry::default()
-        };
-        let ctx = NormalizeContext {
-            feed_url: &item.publisher,
-            feed_language: None,
-            now,
-            max_future_skew: chrono::Duration::minutes(10),
-        };
-        let article = normalize::normalize_entry(&entry, &ctx);
+    for item in &items {
+        let article = item.article(&item.entry(), now);
         let feed = FeedContext {
             site_url: Some(&item.publisher),
             feed_url: &item.publisher,
@@ -111,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "items {}: tp {tp} fp {fp} fn {fneg} tn {tn}; precision {precision:.3} recall {recall:.3}; \
          expected reasons found on {reason_ok}/{tp} true positives",
-        set.item.len()
+        items.len()
     );
     Ok(())
 }
