@@ -62,6 +62,13 @@ pub enum Command {
         feedsieve articles --feed 3 --since 2026-01-01T00:00:00Z --format jsonl | jq .title")]
     Articles(ArticlesArgs),
 
+    /// List near-duplicate clusters: the same text carried by several
+    /// feeds, with their size, sites, first and last publication time and
+    /// the first article's title.
+    #[command(after_help = "Examples:\n  feedsieve clusters --min-size 3\n  \
+        feedsieve clusters --since 2026-11-01T00:00:00Z --format json | jq '.[0]'")]
+    Clusters(ClustersArgs),
+
     /// Show why an article is (or is not) flagged as syndicated: every rule
     /// that fires, with the text it matched.
     ///
@@ -101,6 +108,23 @@ pub struct PollArgs {
     /// skipped; `--feed` still polls one).
     #[arg(long, conflicts_with = "feed")]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClustersArgs {
+    /// Only clusters with an article published (else first seen) at or
+    /// after this time.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only clusters of at least this many articles.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub min_size: usize,
+    /// At most this many clusters.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format: an aligned table or a JSON array.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Subcommand)]

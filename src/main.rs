@@ -6,9 +6,9 @@ use clap::Parser;
 use feedsieve::cli::{Cli, Command, FeedsCommand};
 use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
-use feedsieve::pipeline::Pipeline;
+use feedsieve::pipeline::{Clusterer, Pipeline};
 use feedsieve::scheduler::HostGates;
-use feedsieve::store::Store;
+use feedsieve::store::{NearHandle, Store};
 use feedsieve::syndication::Flagger;
 use feedsieve::{daemon, ops};
 use std::io::Write;
@@ -144,6 +144,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
         },
         Command::Articles(args) => ops::articles::articles(store, &mut out, &args).await?,
+        Command::Clusters(args) => ops::syndication::clusters(store, &mut out, &args).await?,
         Command::Explain { article } => {
             let flagger = flagger(config)?.context("syndication.enabled is false")?;
             ops::syndication::explain(store, &flagger, &mut out, article).await?;
@@ -174,7 +175,7 @@ fn flagger(config: &Config) -> Result<Option<Arc<Flagger>>> {
 
 fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
     let fetcher = Fetcher::new(config.http.clone()).context("building the HTTP client")?;
-    Ok(Pipeline::new(
+    let pipeline = Pipeline::new(
         store.clone(),
         fetcher,
         config.scheduler.policy,
@@ -183,8 +184,19 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
             config.scheduler.per_host.clone(),
             config.scheduler.host_groups.clone(),
         ),
-    )
-    .with_flagger(flagger(config)?))
+    );
+    let flagger = flagger(config)?;
+    // Clusters compare texts as the syndication rules leave them, so they
+    // need the rules.
+    let near = match (&flagger, &config.near_duplicates) {
+        (Some(flagger), Some(near)) => Some(NearHandle(Arc::new(Clusterer {
+            flagger: flagger.clone(),
+            config: near.config,
+            window: chrono::Duration::from_std(near.window).unwrap_or(chrono::Duration::days(7)),
+        }))),
+        _ => None,
+    };
+    Ok(pipeline.with_flagger(flagger).with_near(near))
 }
 
 /// On SIGHUP, loads the configuration again: its feed list is merged into

@@ -158,6 +158,25 @@ pub struct Article {
     /// Whether this is auto-published agency or partner copy, and why.
     #[serde(skip)]
     pub syndication: Syndication,
+    /// The body's near-duplicate fingerprint; `None` for bodies too short
+    /// to compare. Not serialized.
+    #[serde(skip)]
+    pub near: Option<Fingerprint>,
+}
+
+/// What near-duplicate matching knows of a body (see `dedup::near`): its
+/// comparison text reduced to word 3-shingles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// 64-bit SimHash over the shingles.
+    pub simhash: u64,
+    /// Words in the comparison text.
+    pub words: u32,
+    /// 32-bit hashes of the shingles, sorted, each once.
+    pub shingles: Vec<u32>,
+    /// Hashes of the first shingles, in order: the lead a truncated RSS
+    /// description shares with the full text.
+    pub lead: Vec<u32>,
 }
 
 /// Why an article was flagged as syndicated: the reason codes of

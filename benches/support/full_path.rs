@@ -191,6 +191,7 @@ fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usiz
         moved_count: 0,
         new_url: None,
         schedule: None,
+        near: None,
         articles: Vec::new(),
     }
 }

@@ -103,6 +103,21 @@ impl Config {
             "daemon.shutdown_grace_secs = {}",
             self.shutdown_grace.as_secs()
         );
+        match &self.near_duplicates {
+            Some(n) => {
+                let _ = writeln!(
+                    s,
+                    "near_duplicates: max_distance {}, short_text_words {}, min_containment {}, window_days {}",
+                    n.config.max_distance,
+                    n.config.short_words,
+                    n.config.min_containment,
+                    n.window.as_secs() / 86_400
+                );
+            }
+            None => {
+                let _ = writeln!(s, "near_duplicates.enabled = false");
+            }
+        }
         let syn = &self.syndication;
         let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);
         let _ = writeln!(

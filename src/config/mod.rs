@@ -7,6 +7,7 @@
 //! `Duration`s. Every error names the key and the file, so an operator can
 //! fix a typo without reading code. `check-config` runs exactly this code.
 
+use crate::dedup::near::NearConfig;
 use crate::fetch::HttpSettings;
 use crate::scheduler::{HostGroup, HostLimits, Policy};
 use crate::syndication::{self, Options as SyndicationOptions, RuleSet, RuleSpec, RulesError};
@@ -43,6 +44,7 @@ pub struct RawConfig {
     pub log: RawLog,
     pub daemon: RawDaemon,
     pub syndication: RawSyndication,
+    pub near_duplicates: RawNearDuplicates,
     #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
@@ -119,6 +121,16 @@ pub struct RawSyndication {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawNearDuplicates {
+    pub enabled: bool,
+    pub max_distance: u32,
+    pub short_text_words: u32,
+    pub min_containment: f32,
+    pub window_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawDaemon {
     pub shutdown_grace_secs: u64,
 }
@@ -153,6 +165,8 @@ pub struct Config {
     /// How long `run` lets polls in flight finish after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
     pub syndication: SyndicationConfig,
+    /// `None` when `near_duplicates.enabled` is off.
+    pub near_duplicates: Option<NearDuplicates>,
     pub feeds: Vec<FeedConfig>,
     /// Where the file came from, for messages; None when only defaults and environment were used.
     pub source: Option<PathBuf>,
@@ -188,6 +202,13 @@ impl SyndicationConfig {
         }
         RuleSet::build(&self.rules, &self.disable_rules).map(Some)
     }
+}
+
+/// `[near_duplicates]`, checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearDuplicates {
+    pub config: NearConfig,
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +255,13 @@ impl Default for RawConfig {
             },
             daemon: RawDaemon {
                 shutdown_grace_secs: 30,
+            },
+            near_duplicates: RawNearDuplicates {
+                enabled: true,
+                max_distance: 3,
+                short_text_words: 100,
+                min_containment: 0.8,
+                window_days: 7,
             },
             syndication: RawSyndication {
                 enabled: true,
@@ -371,10 +399,39 @@ impl Config {
                 raw.daemon.shutdown_grace_secs,
             )?,
             syndication: syndication(raw.syndication)?,
+            near_duplicates: near_duplicates(&raw.near_duplicates)?,
             feeds,
             source: file.map(Path::to_path_buf),
         })
     }
+}
+
+fn near_duplicates(raw: &RawNearDuplicates) -> Result<Option<NearDuplicates>, String> {
+    // Four 16-bit bands find every pair within 3 bits, no more.
+    if raw.max_distance > 3 {
+        return Err(format!(
+            "key `near_duplicates.max_distance` must be at most 3 (the index finds pairs up to 3 differing bits), found {}",
+            raw.max_distance
+        ));
+    }
+    if !(raw.min_containment > 0.0 && raw.min_containment <= 1.0) {
+        return Err(format!(
+            "key `near_duplicates.min_containment` must be in (0, 1], found {}",
+            raw.min_containment
+        ));
+    }
+    let window = positive_secs(
+        "near_duplicates.window_days",
+        u64::from(raw.window_days) * 86_400,
+    )?;
+    Ok(raw.enabled.then_some(NearDuplicates {
+        config: NearConfig {
+            max_distance: raw.max_distance,
+            short_words: raw.short_text_words,
+            min_containment: raw.min_containment,
+        },
+        window,
+    }))
 }
 
 /// Checks the user's rules one by one, so the error names the entry.

@@ -91,6 +91,7 @@ pub fn normalize_entry(entry: &RawEntry, ctx: &NormalizeContext) -> Article {
         content_hash: String::new(),
         furniture_lines: body.furniture_lines,
         syndication: Default::default(),
+        near: None,
     };
     // Over what a reader sees, not the dates: see `hash` for why.
     article.content_hash = hash::content_hash(&article);

@@ -1,10 +1,12 @@
-//! `explain` and `reclassify`: the syndication rules run again over stored
-//! articles, to show why one is flagged or to refresh every flag after the
-//! rules changed.
+//! `explain`, `reclassify` and `clusters`: the syndication rules run again
+//! over stored articles, to show why one is flagged or to refresh every
+//! flag after the rules changed; and the near-duplicate clusters.
 
+use super::table::{truncate, write_table};
+use crate::cli::{ClustersArgs, ListFormat};
 use crate::model::Article;
-use crate::store::{ArticleInFeed, Store};
-use crate::syndication::{Classification, FeedContext, Flagger};
+use crate::store::{ArticleInFeed, Store, StoredArticle};
+use crate::syndication::{Classification, FeedContext, Flagger, publisher_host};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use std::io::Write;
@@ -81,6 +83,7 @@ pub async fn explain(store: &Store, flagger: &Flagger, out: &mut dyn Write, id: 
     if c.hits.is_empty() {
         writeln!(out, "no rule matched")?;
     }
+    explain_cluster(store, out, a).await?;
     for hit in &c.hits {
         writeln!(
             out,
@@ -100,6 +103,89 @@ pub async fn explain(store: &Store, flagger: &Flagger, out: &mut dyn Write, id: 
             }
         )?;
         writeln!(out, "    matched: {:?}", hit.matched)?;
+    }
+    Ok(())
+}
+
+/// Members of the article's cluster shown by `explain`, at most.
+const CLUSTER_SHOWN: usize = 20;
+
+/// The article's near-duplicate links: what it copies, what copies it.
+async fn explain_cluster(store: &Store, out: &mut dyn Write, a: &StoredArticle) -> Result<()> {
+    let Some(cluster) = a.cluster_id else {
+        writeln!(
+            out,
+            "near-duplicates: not indexed (stored before clustering was on)"
+        )?;
+        return Ok(());
+    };
+    let members = store.cluster_members(cluster, CLUSTER_SHOWN + 1).await?;
+    if members.len() <= 1 {
+        writeln!(out, "near-duplicates: none")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "near-duplicates: cluster {cluster}, {}{} articles",
+        members.len().min(CLUSTER_SHOWN),
+        if members.len() > CLUSTER_SHOWN {
+            "+"
+        } else {
+            ""
+        }
+    )?;
+    for m in members.iter().take(CLUSTER_SHOWN) {
+        let link = match (m.duplicate_of, m.similarity) {
+            (Some(of), Some(s)) => format!("copies {of} (similarity {s:.2})"),
+            _ => "first".to_string(),
+        };
+        writeln!(
+            out,
+            "- {}{} {link}: {} [{}]",
+            m.id,
+            if m.id == a.id { " (this)" } else { "" },
+            m.title.as_deref().unwrap_or("(untitled)"),
+            m.feed_url
+        )?;
+    }
+    Ok(())
+}
+
+/// `clusters`: clusters of near-duplicates, most recently active first.
+pub async fn clusters(store: &Store, out: &mut dyn Write, args: &ClustersArgs) -> Result<()> {
+    let clusters = store
+        .clusters(args.since, args.min_size.max(1), args.limit)
+        .await?;
+    match args.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &clusters)?;
+            writeln!(out)?;
+        }
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = clusters
+                .iter()
+                .map(|c| {
+                    let hosts: Vec<String> = c
+                        .sites
+                        .iter()
+                        .filter_map(|s| publisher_host(Some(s), None, s))
+                        .collect();
+                    vec![
+                        c.cluster_id.to_string(),
+                        c.size.to_string(),
+                        c.first_published.clone(),
+                        c.last_published.clone(),
+                        truncate(&hosts.join(","), 40),
+                        truncate(c.title.as_deref().unwrap_or("(untitled)"), 60),
+                    ]
+                })
+                .collect();
+            write_table(
+                out,
+                &["cluster", "size", "first", "last", "sites", "title"],
+                &rows,
+            )?;
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! has for these items, and assign identities.
 
 use super::Pipeline;
-use crate::dedup::{self, KnownKeys};
+use crate::dedup::{self, KnownKeys, near};
 use crate::model::{Article, DocSchedule, FeedId, Posting};
 use crate::normalize::{self, NormalizeContext};
 use crate::parse;
@@ -73,8 +73,9 @@ impl Pipeline {
     }
 }
 
-/// The CPU part of a poll: parse and normalize one body, and flag
-/// syndicated copy when a `flagger` is given. Articles come back without
+/// The CPU part of a poll: parse and normalize one body, and, when a
+/// `flagger` is given, flag syndicated copy and fingerprint each body for
+/// near-duplicate matching (whose comparison text the rules define). Articles come back without
 /// keys; [`Pipeline::ingest`] assigns them.
 pub fn parse_and_normalize(
     bytes: &[u8],
@@ -105,6 +106,9 @@ pub fn parse_and_normalize(
         };
         for article in &mut articles {
             flagger.flag(article, &feed);
+            let words = flagger.comparison_words(article);
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            article.near = near::fingerprint(&words);
         }
     }
     // A date with a raw string kept beside it was clamped to the fetch time:

@@ -8,14 +8,16 @@
 //! thread commits.
 
 mod ingest;
+mod near;
 
 pub use ingest::{Ingested, body_hash, parse_and_normalize};
+pub use near::Clusterer;
 
 use crate::fetch::{Fetch, FetchError, FetchOutcome, Fetcher, RetryAfter};
 use crate::model::FeedId;
 
 use crate::scheduler::{self, FeedState, Hints, HostGates, Move, Policy, Verdict};
-use crate::store::{FeedRecord, PollRecord, Store, StoreError, UpsertCounts};
+use crate::store::{FeedRecord, NearHandle, PollRecord, Store, StoreError, UpsertCounts};
 use crate::syndication::Flagger;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -44,6 +46,8 @@ pub struct Pipeline {
     max_host_wait: Option<Duration>,
     /// Flags syndicated copy; `None` when `syndication.enabled` is off.
     flagger: Option<Arc<Flagger>>,
+    /// Links new articles into near-duplicate clusters.
+    near: Option<NearHandle>,
 }
 
 /// What one poll of one feed did.
@@ -116,7 +120,14 @@ impl Pipeline {
             hosts: Arc::new(hosts),
             max_host_wait: None,
             flagger: None,
+            near: None,
         }
+    }
+
+    /// Links new articles into near-duplicate clusters with `near`.
+    pub fn with_near(mut self, near: Option<NearHandle>) -> Pipeline {
+        self.near = near;
+        self
     }
 
     /// Flags syndicated copy with `flagger` (see [`crate::syndication`]).
@@ -260,6 +271,7 @@ impl Pipeline {
             moved_count: 0,
             new_url: None,
             schedule: None,
+            near: None,
             articles: Vec::new(),
         };
         match moved {
@@ -428,6 +440,7 @@ impl Pipeline {
                 record.articles = ing.articles;
                 record.body_hash = Some(hash);
                 record.schedule = Some((ing.schedule, ing.posting));
+                record.near = self.near.clone();
                 Ok((Verdict::Answered, freshness))
             }
             Err(e) => {

@@ -24,11 +24,12 @@ pub struct UpsertCounts {
 
 /// Inserts new articles, edits changed ones and touches `last_seen` on the
 /// rest, inside the caller's transaction.
-pub(super) fn upsert_articles(
+pub(super) fn upsert_articles<'a>(
     tx: &Connection,
     feed_id: FeedId,
-    articles: &[Article],
+    articles: &'a [Article],
     now: DateTime<Utc>,
+    inserted: &mut Vec<(&'a Article, i64)>,
 ) -> rusqlite::Result<UpsertCounts> {
     let now_s = ts(now);
     let mut insert = tx.prepare_cached(
@@ -91,6 +92,7 @@ pub(super) fn upsert_articles(
         ];
         if insert.execute(p)? == 1 {
             counts.new += 1;
+            inserted.push((a, tx.last_insert_rowid()));
         } else if edit.execute(p)? == 1 {
             counts.updated += 1;
         } else {
@@ -138,6 +140,14 @@ pub struct StoredArticle {
     /// Reason codes, strongest first.
     pub syndication_reasons: Vec<String>,
     pub syndication_source: Option<String>,
+    /// The id of the first article of its near-duplicate cluster (its own
+    /// id when it is the first); null when it was stored unlinked.
+    pub cluster_id: Option<i64>,
+    /// The earlier article it is a near-duplicate of.
+    pub duplicate_of: Option<i64>,
+    /// How similar it is to `duplicate_of` (1.0: identical).
+    #[serde(skip)]
+    pub similarity: Option<f64>,
     /// Furniture lines removed from `text` (for reclassifying).
     #[serde(skip)]
     pub furniture_lines: u32,
@@ -164,7 +174,7 @@ macro_rules! select_articles {
                 a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
                 a.enclosures, a.content_hash, a.syndicated, a.syndication_score,
                 a.syndication_reasons, a.syndication_source, a.furniture_lines,
-                f.site_url, f.rights
+                f.site_url, f.rights, a.cluster_id, a.duplicate_of, a.similarity
              FROM articles a JOIN feeds f ON f.id = a.feed_id ",
             $tail
         )
@@ -220,6 +230,9 @@ fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
         syndication_reasons: list(23)?,
         syndication_source: r.get(24)?,
         furniture_lines: r.get::<_, i64>(25)?.clamp(0, i64::from(u32::MAX)) as u32,
+        cluster_id: r.get(28)?,
+        duplicate_of: r.get(29)?,
+        similarity: r.get(30)?,
     })
 }
 

@@ -17,6 +17,7 @@
 mod articles;
 mod feeds;
 mod fetch_log;
+mod near;
 mod poll;
 mod schema;
 
@@ -24,6 +25,7 @@ pub use articles::UpsertCounts;
 pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
 pub use feeds::{FeedRecord, NewFeed};
 pub use fetch_log::FetchLogEntry;
+pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
 pub use schema::SCHEMA_VERSION;
 

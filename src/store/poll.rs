@@ -3,6 +3,7 @@
 //! stored without the validators that describe them (or the reverse).
 
 use super::articles::{UpsertCounts, upsert_articles};
+use super::near::{NearFeed, NearHandle, link_new};
 use super::{Store, StoreError, fetch_log, ts};
 use crate::model::{Article, DocSchedule, FeedId, Posting, Validators};
 use chrono::{DateTime, Utc};
@@ -45,6 +46,9 @@ pub struct PollRecord {
     /// which replace the stored ones.
     pub schedule: Option<(DocSchedule, Option<Posting>)>,
     pub articles: Vec<Article>,
+    /// Links new articles into near-duplicate clusters; `None` leaves them
+    /// unlinked.
+    pub near: Option<NearHandle>,
 }
 
 /// The feed row's new state after a poll.
@@ -126,7 +130,22 @@ impl Store {
             {
                 warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
             }
-            let counts = upsert_articles(&tx, poll.feed_id, &poll.articles, poll.finished_at)?;
+            let mut inserted = Vec::new();
+            let counts = upsert_articles(
+                &tx,
+                poll.feed_id,
+                &poll.articles,
+                poll.finished_at,
+                &mut inserted,
+            )?;
+            if let Some(NearHandle(matcher)) = &poll.near {
+                let feed = NearFeed {
+                    feed_url: &poll.url,
+                    site_url: poll.site_url.as_deref(),
+                    rights: poll.rights.as_deref(),
+                };
+                link_new(&tx, matcher.as_ref(), &feed, &inserted, poll.finished_at)?;
+            }
             fetch_log::insert(&tx, &poll, counts)?;
             tx.commit()?;
             Ok(counts)

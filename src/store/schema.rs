@@ -112,6 +112,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN syndication_reasons TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE articles ADD COLUMN syndication_source TEXT;
     ",
+    // 4: near-duplicate clusters across feeds (see `store::near`).
+    "
+    ALTER TABLE articles ADD COLUMN simhash INTEGER;
+    ALTER TABLE articles ADD COLUMN words INTEGER;
+    -- The id of the cluster's first article (its own id when it is first).
+    ALTER TABLE articles ADD COLUMN cluster_id INTEGER;
+    -- The earlier article this one is a near-duplicate of, and how similar.
+    ALTER TABLE articles ADD COLUMN duplicate_of INTEGER;
+    ALTER TABLE articles ADD COLUMN similarity REAL;
+    CREATE INDEX articles_cluster ON articles(cluster_id);
+    -- SimHash bands and lead shingles of each article, with its
+    -- publication time, for candidate lookup within a time window.
+    CREATE TABLE near_index (
+        key        INTEGER NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        published  TEXT NOT NULL
+    );
+    CREATE INDEX near_index_key ON near_index(key, published);
+    CREATE INDEX near_index_article ON near_index(article_id);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -40,6 +40,7 @@ fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
         moved_count: 0,
         new_url: None,
         schedule: None,
+        near: None,
         articles,
     }
 }

@@ -98,17 +98,7 @@ pub struct FeedContext<'a> {
 impl Flagger {
     /// Every signal in `article` and the verdict.
     pub fn classify(&self, article: &Article, feed: &FeedContext<'_>) -> Classification {
-        let host = |u: &str| {
-            url::Url::parse(u)
-                .ok()?
-                .host_str()
-                .map(str::to_ascii_lowercase)
-        };
-        let publisher = feed
-            .site_url
-            .and_then(host)
-            .or_else(|| article.url.as_deref().and_then(host))
-            .or_else(|| host(feed.feed_url));
+        let publisher = publisher_host(feed.site_url, article.url.as_deref(), feed.feed_url);
         let text = article.text.as_deref();
         // The summary adds something only when the text does not already
         // hold it (a teaser that is the text's first paragraph).
@@ -128,6 +118,67 @@ impl Flagger {
         self.rules.classify(&subject, self.options)
     }
 
+    /// The words near-duplicate matching compares (see `dedup::near`): the
+    /// body (text, else summary) without what the rules recognise at its
+    /// head and tail (datelines, disclaimers, credit and copyright lines,
+    /// partner footers, wire slugs), case-folded, with apostrophes dropped
+    /// and every other non-alphanumeric character a word break. Two
+    /// outlets' different footers then do not hide a shared text, and
+    /// shared footers do not fake one. Furniture is already out of `text`.
+    pub fn comparison_words(&self, article: &Article) -> Vec<String> {
+        let Some(body) = article.text.as_deref().or(article.summary.as_deref()) else {
+            return Vec::new();
+        };
+        let mut cut = self.rules.boilerplate_spans(body);
+        cut.sort_unstable();
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut spans = cut.iter().peekable();
+        for (i, c) in body.char_indices() {
+            while spans.peek().is_some_and(|(_, end)| *end <= i) {
+                spans.next();
+            }
+            let removed = spans.peek().is_some_and(|(start, _)| *start <= i);
+            if !removed && c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            } else if !removed && matches!(c, '\'' | '’' | '‘') {
+                // "don't" and "don’t" are one word either way.
+            } else if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    /// The verdict of `article` when it is a near-duplicate, at
+    /// `similarity`, of an earlier article from another host: its own
+    /// signals plus `cross_source_copy`, strong from 0.95 up, else medium.
+    pub fn classify_copied(
+        &self,
+        article: &Article,
+        feed: &FeedContext<'_>,
+        similarity: f32,
+    ) -> Syndication {
+        let mut hits = self.classify(article, feed).hits;
+        hits.push(Hit {
+            rule: CROSS_SOURCE_RULE.to_string(),
+            reason: Reason::CrossSourceCopy,
+            strength: if similarity >= 0.95 {
+                Strength::Strong
+            } else {
+                Strength::Medium
+            },
+            region: Region::Tail,
+            matched: format!("near-duplicate of an earlier article, similarity {similarity:.2}"),
+            agency: None,
+            own_copy: false,
+        });
+        decide(&hits)
+    }
+
     /// Sets `article.syndication`.
     pub fn flag(&self, article: &mut Article, feed: &FeedContext<'_>) {
         article.syndication = self.classify(article, feed).verdict;
@@ -139,6 +190,30 @@ pub fn builtin_rule_ids() -> Vec<String> {
     toml::from_str::<RuleFile>(BUILTIN)
         .map(|f| f.rules.into_iter().map(|r| r.id).collect())
         .unwrap_or_default()
+}
+
+/// The id of the signal a near-duplicate from another host gives.
+pub const CROSS_SOURCE_RULE: &str = "cross_source_copy.near-duplicate";
+
+/// The publisher's host (see the module docs), lower case, without `www.`.
+pub fn publisher_host(
+    site_url: Option<&str>,
+    article_url: Option<&str>,
+    feed_url: &str,
+) -> Option<String> {
+    let host = |u: &str| {
+        let url = url::Url::parse(u).ok()?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        Some(
+            host.strip_prefix("www.")
+                .map(str::to_string)
+                .unwrap_or(host),
+        )
+    };
+    site_url
+        .and_then(host)
+        .or_else(|| article_url.and_then(host))
+        .or_else(|| host(feed_url))
 }
 
 /// The id of the signal derived from removed furniture lines.
@@ -254,6 +329,29 @@ impl RuleSet {
                 own_copy: false,
             });
         }
+    }
+}
+
+impl RuleSet {
+    /// Byte spans of `body` that head and tail rules match: what
+    /// comparison leaves out.
+    fn boilerplate_spans(&self, body: &str) -> Vec<(usize, usize)> {
+        let mut spans = Vec::new();
+        let head = head(body);
+        let tail = tail(body);
+        // `tail` is a slice of `body`, perhaps short of trailing blanks.
+        let tail_offset = tail.as_ptr() as usize - body.as_ptr() as usize;
+        for (region, text, offset) in [(Region::Head, head, 0), (Region::Tail, tail, tail_offset)] {
+            let Some((set, members)) = self.region(region) else {
+                continue;
+            };
+            for i in set.matches(text).iter() {
+                for m in self.rules[members[i]].regex.find_iter(text) {
+                    spans.push((offset + m.start(), offset + m.end()));
+                }
+            }
+        }
+        spans
     }
 }
 

@@ -33,6 +33,8 @@ pub const ARTICLE_KEYS: &[&str] = &[
     "syndication_score",
     "syndication_reasons",
     "syndication_source",
+    "cluster_id",
+    "duplicate_of",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +63,8 @@ pub struct Article {
     pub syndication_score: f64,
     pub syndication_reasons: Vec<String>,
     pub syndication_source: Option<String>,
+    pub cluster_id: Option<i64>,
+    pub duplicate_of: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -299,3 +299,234 @@ fn reclassify_applies_changed_settings_to_stored_articles() {
     let again = app.run_env(&["reclassify"], &env);
     assert!(again.stdout.contains("0 changed"), "{}", again.stdout);
 }
+
+/// One agency story, as four outlets ran it.
+const AGENCY_STORY: &[&str] = &[
+    "The government on Monday approved a plan to build 12 new cargo terminals along the eastern coast, \
+     with an outlay of Rs 18,000 crore over five years, officials said.",
+    "The terminals will be developed in partnership with state maritime boards and private operators, \
+     and are expected to cut the time ships wait at anchor by half, the shipping ministry said in a statement.",
+    "Work on the first four terminals, at Paradip, Kakinada, Ennore and Haldia, will begin in April, and the \
+     rest will follow once environmental clearances are in place, the statement added.",
+    "The ministry said the terminals would handle coal, containers and liquid cargo, and that rail links to \
+     each of them would be built at the same time so that goods could move inland without delay.",
+    "Port users welcomed the decision but said dredging and road access needed equal attention.",
+];
+
+fn item(title: &str, link: &str, date: &str, body: &str) -> String {
+    format!(
+        "<item><title>{title}</title><link>{link}</link><guid>{link}</guid><pubDate>{date}</pubDate>{body}</item>\n"
+    )
+}
+
+fn channel(site: &str, items: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\
+         <channel><title>{site}</title><link>https://{site}/</link><description>x</description>{items}</channel></rss>"
+    )
+}
+
+fn paragraphs(ps: &[&str]) -> String {
+    ps.iter().map(|p| format!("<p>{p}</p>")).collect()
+}
+
+#[test]
+fn one_agency_story_from_four_outlets_is_one_cluster() {
+    let server = TestServer::start();
+    let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+    let dateline = "New Delhi, Nov 23 (PTI) - ";
+    let full = |extra_first: &str, footer: &str| {
+        let mut ps: Vec<String> = AGENCY_STORY.iter().map(|p| p.to_string()).collect();
+        ps[0] = format!("{extra_first}{}", ps[0]);
+        let mut html = paragraphs(&ps.iter().map(String::as_str).collect::<Vec<_>>());
+        html.push_str(footer);
+        format!("<content:encoded><![CDATA[{html}]]></content:encoded>")
+    };
+    let with_ad = {
+        let mut ps: Vec<&str> = AGENCY_STORY.to_vec();
+        ps.insert(2, "Advertisement");
+        format!(
+            "<content:encoded><![CDATA[{}<p>(This story has not been edited by Devdiscourse staff and is auto-generated from a syndicated feed.)</p>]]></content:encoded>",
+            paragraphs(&ps)
+        )
+    };
+    let feeds = [
+        (
+            "www.devdiscourse.com",
+            item(
+                "Centre clears 12 new cargo terminals on east coast",
+                "https://www.devdiscourse.com/a/1",
+                date,
+                &with_ad,
+            ),
+        ),
+        (
+            "www.ptinews-mirror.example",
+            item(
+                "Govt approves Rs 18,000-cr plan for eastern ports",
+                "https://www.ptinews-mirror.example/s/2",
+                date,
+                &full(dateline, "<p>PTI AB CD EF</p>"),
+            ),
+        ),
+        (
+            "www.coastaltimes.example",
+            item(
+                "12 cargo terminals for east coast: what changes for shippers",
+                "https://www.coastaltimes.example/p/3",
+                date,
+                &full("", "<p>(With inputs from PTI)</p>"),
+            ),
+        ),
+        (
+            "www.portwatch.example",
+            // Truncated to its lead paragraph in the description.
+            item(
+                "East coast to get 12 cargo terminals",
+                "https://www.portwatch.example/n/4",
+                date,
+                &format!("<description>{dateline}{}</description>", AGENCY_STORY[0]),
+            ),
+        ),
+    ];
+    let mut urls = Vec::new();
+    for (i, (site, it)) in feeds.iter().enumerate() {
+        let path = format!("/outlet/{i}.xml");
+        server.serve(&path, channel(site, it), "application/rss+xml");
+        urls.push(server.url(&path));
+    }
+    // One unrelated story on one of the sites, so that not everything is
+    // one cluster by accident.
+    let other_path = "/outlet/other.xml";
+    server.serve(
+        other_path,
+        channel(
+            "www.othernews.example",
+            &item(
+                "City council passes parks budget",
+                "https://www.othernews.example/x/9",
+                date,
+                &format!(
+                    "<description>{}</description>",
+                    "The city council approved a budget for parks and libraries on Thursday after a long \
+                     debate over road repairs and school funding that lasted into the night."
+                ),
+            ),
+        ),
+        "application/rss+xml",
+    );
+    urls.push(server.url(other_path));
+    let app = App::new(&urls);
+    app.poll_all();
+    let articles = app.articles(&[]);
+    assert_eq!(articles.len(), 5, "{articles:#?}");
+    let story: Vec<&Article> = articles
+        .iter()
+        .filter(|a| !a.feed_url.ends_with("other.xml"))
+        .collect();
+    let clusters: std::collections::BTreeSet<Option<i64>> =
+        story.iter().map(|a| a.cluster_id).collect();
+    assert_eq!(
+        clusters.len(),
+        1,
+        "one cluster for the four outlets: {:#?}",
+        story
+            .iter()
+            .map(|a| (&a.feed_url, a.id, a.cluster_id, a.duplicate_of))
+            .collect::<Vec<_>>()
+    );
+    let root = clusters.into_iter().next().flatten().expect("clustered");
+    assert_eq!(
+        story.iter().filter(|a| a.duplicate_of.is_none()).count(),
+        1,
+        "one first article"
+    );
+    assert!(story.iter().any(|a| a.id == root));
+    let other = articles
+        .iter()
+        .find(|a| a.feed_url.ends_with("other.xml"))
+        .unwrap();
+    assert_eq!(other.cluster_id, Some(other.id));
+    assert_eq!(other.duplicate_of, None);
+    // Copies from other hosts carry cross_source_copy.
+    let copies = story.iter().filter(|a| a.duplicate_of.is_some());
+    for copy in copies {
+        assert!(
+            copy.syndication_reasons
+                .contains(&"cross_source_copy".to_string()),
+            "{copy:#?}"
+        );
+    }
+    let listed = app.run(&["clusters", "--format", "json"]);
+    listed.assert_success("clusters");
+    let clusters: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json");
+    assert_eq!(
+        clusters.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.stdout
+    );
+    assert_eq!(clusters[0]["size"], 4);
+    assert_eq!(clusters[0]["sites"].as_array().map(Vec::len), Some(4));
+    let explained = app.run(&["explain", &root.to_string()]);
+    assert!(
+        explained.stdout.contains("4 articles"),
+        "{}",
+        explained.stdout
+    );
+}
+
+#[test]
+fn template_stories_with_different_facts_are_ten_clusters() {
+    let server = TestServer::start();
+    let mut items = String::new();
+    let stocks = [
+        "Infosys",
+        "Reliance",
+        "TCS",
+        "HDFC Bank",
+        "ITC",
+        "Titan",
+        "Wipro",
+        "Maruti",
+        "Airtel",
+        "L&amp;T",
+    ];
+    for i in 0..10u32 {
+        let points = 100 + i * 37;
+        let close = 80_000 + i * 211;
+        let body = format!(
+            "<description>Mumbai, Nov {day} (PTI) - The BSE Sensex rose {points} points, or 0.{pct} per cent, to close \
+             at {close} on {weekday}, led by gains in {gainer}, while {loser} was the top loser among the 30 stocks. \
+             The broader Nifty ended {nifty} points higher at {nclose}. Foreign funds bought shares worth Rs {fii} \
+             crore on the previous day, according to exchange data.</description>",
+            day = i + 1,
+            pct = 10 + i * 3,
+            weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"][i as usize % 5],
+            gainer = stocks[i as usize],
+            loser = stocks[(i as usize + 3) % 10],
+            nifty = 20 + i * 9,
+            nclose = 24_000 + i * 57,
+            fii = 1_000 + i * 333,
+        );
+        items.push_str(&item(
+            &format!("Sensex rises {points} points"),
+            &format!("https://markets.example/sensex-{i}"),
+            &format!("Tue, {:02} Nov 2026 10:00:00 GMT", i + 1),
+            &body,
+        ));
+    }
+    server.serve(
+        "/markets.xml",
+        channel("markets.example", &items),
+        "application/rss+xml",
+    );
+    let app = App::new(&[server.url("/markets.xml")]);
+    app.poll_all();
+    let articles = app.articles(&[]);
+    assert_eq!(articles.len(), 10);
+    let clusters: std::collections::BTreeSet<Option<i64>> =
+        articles.iter().map(|a| a.cluster_id).collect();
+    assert_eq!(clusters.len(), 10, "{articles:#?}");
+    assert!(articles.iter().all(|a| a.duplicate_of.is_none()));
+}

@@ -22,10 +22,15 @@
 //!    by content. A key already taken under rule 2 is skipped for the next
 //!    form. Items identical in every respect collapse to one.
 //!
+//! Near-duplicates across feeds (the same agency story carried by several
+//! outlets) are [`near`]'s business: fingerprints and similarity.
+//!
 //! Items keyed by content (`#hash:`) cannot be edited in place: an edit is a
 //! new item. Items are never merged across different base keys here: a
 //! changed guid or URL on edited content is a near-duplicate question, not
 //! an identity one.
+
+pub mod near;
 
 use crate::model::Article;
 use sha2::{Digest, Sha256};

@@ -1,0 +1,300 @@
+//! Near-duplicates: the same text carried by several outlets, whatever
+//! their headlines, footers and inserted furniture.
+//!
+//! Bodies are compared as a comparison text (datelines, disclaimers, credit
+//! lines and furniture removed by the syndication rules, then case-folded
+//! with quotes, dashes and punctuation dropped; see
+//! `syndication::Flagger::comparison_words`), cut into word 3-shingles:
+//!
+//! * long texts (at least `short_words` words on both sides): 64-bit SimHash
+//!   over the shingles, near-duplicate at a Hamming distance of at most
+//!   `max_distance` (Manku, Jain and Das Sarma, WWW 2007: k = 3 for 64-bit
+//!   fingerprints over billions of pages);
+//!   News texts are short for SimHash: appending "(With inputs from PTI)"
+//!   to a 143-word story moved its fingerprint 4 bits. So long pairs up to
+//!   [`VERIFY_DISTANCE`] bits apart are checked shingle by shingle and
+//!   count when at least [`LONG_CONTAINMENT`] of the shorter text is in the
+//!   other (a template with other figures stays well below);
+//! * a short text (an RSS description of a sentence or two) against any
+//!   text: the share of the shorter text's shingles found in the other
+//!   (containment), at least `min_containment`.
+//!
+//! A shared title alone never matches (titles are not compared), and a
+//! template with different facts does not either: numbers are words, and
+//! every changed figure changes three shingles.
+//!
+//! Candidates come from an index the store keeps ([`index_keys`]): the four
+//! 16-bit bands of the SimHash (two fingerprints within distance 3 agree on
+//! at least one band) and the hashes of the first shingles (a truncated
+//! description starts where its article starts).
+
+use crate::model::Fingerprint;
+
+/// Long pairs at most this many bits apart are verified by containment.
+pub const VERIFY_DISTANCE: u32 = 16;
+
+/// The containment a long pair beyond `max_distance` must reach.
+pub const LONG_CONTAINMENT: f32 = 0.9;
+
+/// How many leading shingles are indexed.
+pub const LEAD_SHINGLES: usize = 3;
+
+/// Fewer words than this cannot be told from a template or a teaser.
+pub const MIN_WORDS: usize = 8;
+
+/// The `[near_duplicates]` tunables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NearConfig {
+    pub max_distance: u32,
+    /// Below this many words a text is short and compared by containment.
+    pub short_words: u32,
+    pub min_containment: f32,
+}
+
+impl Default for NearConfig {
+    fn default() -> Self {
+        NearConfig {
+            max_distance: 3,
+            short_words: 100,
+            min_containment: 0.8,
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a fixed hash, so fingerprints stored by one build are
+/// comparable with the next (std's hasher makes no such promise).
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h ^= u64::from(b' ');
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in part.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Mixes a hash's bits (SplitMix64's finalizer), so SimHash sees well
+/// spread bits even from similar shingles.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The fingerprint of a comparison text given as its words; `None` when it
+/// has fewer than [`MIN_WORDS`].
+pub fn fingerprint(words: &[&str]) -> Option<Fingerprint> {
+    if words.len() < MIN_WORDS {
+        return None;
+    }
+    let hashes: Vec<u64> = words.windows(3).map(|w| mix(fnv1a(w))).collect();
+    let mut counts = [0i32; 64];
+    for h in &hashes {
+        for (bit, count) in counts.iter_mut().enumerate() {
+            *count += if h >> bit & 1 == 1 { 1 } else { -1 };
+        }
+    }
+    let simhash = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .fold(0u64, |acc, (bit, _)| acc | 1 << bit);
+    let lead = hashes
+        .iter()
+        .take(LEAD_SHINGLES)
+        .map(|h| *h as u32)
+        .collect();
+    let mut shingles: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
+    shingles.sort_unstable();
+    shingles.dedup();
+    Some(Fingerprint {
+        simhash,
+        words: u32::try_from(words.len()).unwrap_or(u32::MAX),
+        shingles,
+        lead,
+    })
+}
+
+/// Bits in which two SimHashes differ.
+pub fn distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+/// The share of `short`'s shingles also in `long` (both sorted).
+pub fn containment(short: &[u32], long: &[u32]) -> f32 {
+    if short.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0usize);
+    while i < short.len() && j < long.len() {
+        match short[i].cmp(&long[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared as f32 / short.len() as f32
+}
+
+/// Whether deciding on `a` against a fingerprint of `words` words and
+/// `simhash` needs that text's shingles (its SimHash alone will not do).
+pub fn needs_shingles(a: &Fingerprint, words: u32, simhash: u64, config: &NearConfig) -> bool {
+    let long = a.words >= config.short_words && words >= config.short_words;
+    let d = distance(a.simhash, simhash);
+    !long || (d > config.max_distance && d <= VERIFY_DISTANCE)
+}
+
+/// How similar two bodies are (1.0 identical), when they are
+/// near-duplicates under `config`; `None` otherwise. A fingerprint without
+/// shingles (read back from the index) only takes part by SimHash.
+pub fn similarity(a: &Fingerprint, b: &Fingerprint, config: &NearConfig) -> Option<f32> {
+    let long = a.words >= config.short_words && b.words >= config.short_words;
+    let threshold = if long {
+        let d = distance(a.simhash, b.simhash);
+        if d <= config.max_distance {
+            return Some(1.0 - d as f32 / 64.0);
+        }
+        if d > VERIFY_DISTANCE {
+            return None;
+        }
+        LONG_CONTAINMENT.max(config.min_containment)
+    } else {
+        config.min_containment
+    };
+    if a.shingles.is_empty() || b.shingles.is_empty() {
+        return None;
+    }
+    let (short, long) = if a.shingles.len() <= b.shingles.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let c = containment(&short.shingles, &long.shingles);
+    (c >= threshold).then_some(c)
+}
+
+/// The index keys of a fingerprint: its four SimHash bands (band number
+/// in the high bits) and its lead shingles (tagged 4). Long texts are found
+/// by band, short ones by lead.
+pub fn index_keys(fp: &Fingerprint) -> Vec<i64> {
+    let mut keys: Vec<i64> = (0..4)
+        .map(|band| (band << 32) | ((fp.simhash >> (16 * band)) & 0xffff) as i64)
+        .collect();
+    keys.extend(fp.lead.iter().map(|h| (4 << 32) | i64::from(*h)));
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(text: &str) -> Fingerprint {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        fingerprint(&words).expect("long enough")
+    }
+
+    const STORY: &str = "the foreign minister arrived in the capital on tuesday for two days of talks \
+        on trade energy and regional security the foreign office said he is due to meet his \
+        counterpart and the prime minister officials said adding that agreements on rail links \
+        and wheat supplies could be signed during the visit which is the first by a minister \
+        of his rank in more than a decade analysts said the visit signalled a warming of ties \
+        after years of distance and that both sides were keen to expand trade beyond the \
+        current level of about one billion dollars a year the two countries also plan to \
+        discuss cooperation in counterterrorism and the situation in the region officials said";
+
+    #[test]
+    fn a_copy_with_small_edits_is_near_and_the_distance_is_small() {
+        let a = fp(STORY);
+        let edited = STORY.replace("analysts said", "analysts noted");
+        let b = fp(&edited);
+        assert!(a.words >= 100);
+        let d = distance(a.simhash, b.simhash);
+        assert!(d <= 3, "distance {d}");
+        assert!(similarity(&a, &b, &NearConfig::default()).is_some());
+    }
+
+    #[test]
+    fn a_lead_paragraph_is_contained_in_its_article() {
+        let lead: String = STORY
+            .split_whitespace()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (short, long) = (fp(&lead), fp(STORY));
+        assert_eq!(short.lead, long.lead, "same opening, same lead keys");
+        let s = similarity(&short, &long, &NearConfig::default()).expect("contained");
+        assert!(s >= 0.99, "{s}");
+    }
+
+    #[test]
+    fn a_copy_with_a_footer_added_is_verified_by_containment() {
+        let a = fp(STORY);
+        let b = fp(&format!("{STORY} with inputs from pti and agencies"));
+        assert!(similarity(&a, &b, &NearConfig::default()).is_some());
+        let d = distance(a.simhash, b.simhash);
+        let bare = Fingerprint {
+            shingles: Vec::new(),
+            lead: Vec::new(),
+            ..b.clone()
+        };
+        assert_eq!(
+            needs_shingles(&a, bare.words, bare.simhash, &NearConfig::default()),
+            d > 3
+        );
+    }
+
+    #[test]
+    fn template_stories_with_other_figures_are_not_near() {
+        let story = |points: u32, close: u32, pct: &str, gainer: &str, loser: &str| {
+            format!(
+                "the sensex rose {points} points or {pct} per cent to close at {close} on \
+                 monday led by gains in {gainer} while {loser} was the top loser among the \
+                 thirty stocks the nifty also ended higher brokers said foreign funds were \
+                 net buyers on friday according to exchange data"
+            )
+        };
+        let a = fp(&story(412, 81234, "0.51", "infosys", "titan"));
+        let b = fp(&story(158, 80977, "0.19", "reliance", "itc"));
+        let c = similarity(&a, &b, &NearConfig::default());
+        assert_eq!(
+            c,
+            None,
+            "containment {}",
+            containment(&a.shingles, &b.shingles)
+        );
+    }
+
+    #[test]
+    fn unrelated_texts_are_far_apart() {
+        let other = "the city council approved a new budget for parks and libraries on \
+            thursday after a long debate over road repairs and school funding that lasted \
+            into the night with residents speaking for and against the plan";
+        let a = fp(STORY);
+        let b = fp(other);
+        assert_eq!(similarity(&a, &b, &NearConfig::default()), None);
+        assert!(distance(a.simhash, b.simhash) > 10);
+    }
+
+    #[test]
+    fn too_short_texts_have_no_fingerprint_and_keys_are_tagged() {
+        assert_eq!(fingerprint(&["a", "b", "c"]), None);
+        let keys = index_keys(&fp(STORY));
+        assert_eq!(keys.len(), 4 + LEAD_SHINGLES);
+        assert!(
+            keys[..4]
+                .iter()
+                .enumerate()
+                .all(|(b, k)| k >> 32 == b as i64)
+        );
+        assert!(keys[4..].iter().all(|k| k >> 32 == 4));
+    }
+}
