@@ -72,6 +72,7 @@ fn main() -> BenchResult<()> {
                 site_url: Some(publisher),
                 feed_url: publisher,
                 rights: None,
+                title: None,
             };
             flagged += usize::from(flagger.classify(article, &feed).verdict.syndicated);
         }

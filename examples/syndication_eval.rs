@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             site_url: Some(&item.publisher),
             feed_url: &item.publisher,
             rights: None,
+            title: item.feed_title.as_deref(),
         };
         let c = flagger.classify(&article, &feed);
         let got = c.verdict.syndicated;

@@ -17,6 +17,7 @@ struct Set {
 pub struct Item {
     pub id: String,
     pub publisher: String,
+    pub feed_title: Option<String>,
     pub title: String,
     pub link: String,
     pub author: Option<String>,

@@ -437,12 +437,8 @@ fn near_duplicates(raw: &RawNearDuplicates) -> Result<Option<NearDuplicates>, St
 /// Checks the user's rules one by one, so the error names the entry.
 fn syndication(raw: RawSyndication) -> Result<SyndicationConfig, String> {
     for (i, rule) in raw.rules.iter().enumerate() {
-        regex::Regex::new(&rule.pattern).map_err(|e| {
-            format!(
-                "key `syndication.rules[{i}].pattern` (rule {:?}): {e}",
-                rule.id
-            )
-        })?;
+        syndication::check_rule(rule)
+            .map_err(|e| format!("key `syndication.rules[{i}]` (rule {:?}): {e}", rule.id))?;
         if rule.id.trim().is_empty() {
             return Err(format!("key `syndication.rules[{i}].id` must not be empty"));
         }

@@ -105,3 +105,24 @@ fn absurd_durations_rejected() {
     assert!(!ok.scheduler.policy.adaptive);
     assert_eq!(ok.shutdown_grace, std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn user_syndication_rules_are_checked_as_compiled() {
+    let ok = load(
+        "[[syndication.rules]]\nid = \"house\"\nreason = \"agency_credit\"\nstrength = \"medium\"\n\
+         region = \"tail\"\npattern = '\\(via (?P<agency>{agency})\\)\\z'\nunless = '(?i)opinion'\n",
+    )
+    .unwrap();
+    assert_eq!(ok.syndication.rules.len(), 1);
+    let err = load(
+        "[[syndication.rules]]\nid = \"bad\"\nreason = \"disclaimer\"\nstrength = \"strong\"\n\
+         region = \"tail\"\npattern = 'ok'\nunless = '('\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.message.contains("syndication.rules[0]") && err.message.contains("unless"),
+        "{err}"
+    );
+    let err = load("[syndication]\ndisable_rules = [\"no.such\"]\n").unwrap_err();
+    assert!(err.message.contains("syndication.disable_rules"), "{err}");
+}

@@ -30,6 +30,7 @@ fn classify(flagger: &Flagger, row: &ArticleInFeed) -> Classification {
         site_url: row.site_url.as_deref(),
         feed_url: &a.feed_url,
         rights: row.rights.as_deref(),
+        title: row.title.as_deref(),
     };
     flagger.classify(&article, &feed)
 }
@@ -205,10 +206,13 @@ pub async fn reclassify(
         after = last.article.id;
         let verdicts: Vec<_> = rows
             .iter()
-            .map(|row| (row.article.id, classify(flagger, row).verdict))
+            .map(|row| {
+                let verdict = classify(flagger, row).verdict;
+                (row.article.id, row.article.content_hash.clone(), verdict)
+            })
             .collect();
         seen += verdicts.len();
-        flagged += verdicts.iter().filter(|(_, v)| v.syndicated).count();
+        flagged += verdicts.iter().filter(|(_, _, v)| v.syndicated).count();
         changed += store.set_syndication(verdicts).await?;
     }
     writeln!(

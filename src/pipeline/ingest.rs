@@ -98,11 +98,17 @@ pub fn parse_and_normalize(
         .iter()
         .map(|e| normalize::normalize_entry(e, &ctx))
         .collect();
+    let title = parsed
+        .title
+        .as_deref()
+        .map(normalize::text::plain_line)
+        .filter(|t| !t.is_empty());
     if let Some(flagger) = flagger {
         let feed = FeedContext {
             site_url: parsed.site_url.as_deref(),
             feed_url: doc_url,
             rights: parsed.rights.as_deref(),
+            title: title.as_deref(),
         };
         for article in &mut articles {
             flagger.flag(article, &feed);
@@ -121,11 +127,7 @@ pub fn parse_and_normalize(
         now,
     );
     Ok(Ingested {
-        title: parsed
-            .title
-            .as_deref()
-            .map(normalize::text::plain_line)
-            .filter(|t| !t.is_empty()),
+        title,
         site_url: parsed.site_url,
         rights: parsed.rights,
         schedule: parsed.schedule,

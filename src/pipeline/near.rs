@@ -74,6 +74,7 @@ impl NearMatcher for Clusterer {
             site_url: feed.site_url,
             feed_url: feed.feed_url,
             rights: feed.rights,
+            title: feed.title,
         };
         Some(self.flagger.classify_copied(article, &ctx, similarity))
     }

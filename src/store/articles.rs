@@ -174,7 +174,7 @@ macro_rules! select_articles {
                 a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
                 a.enclosures, a.content_hash, a.syndicated, a.syndication_score,
                 a.syndication_reasons, a.syndication_source, a.furniture_lines,
-                f.site_url, f.rights, a.cluster_id, a.duplicate_of, a.similarity
+                f.site_url, f.rights, a.cluster_id, a.duplicate_of, a.similarity, f.title
              FROM articles a JOIN feeds f ON f.id = a.feed_id ",
             $tail
         )
@@ -187,6 +187,8 @@ pub struct ArticleInFeed {
     pub article: StoredArticle,
     pub site_url: Option<String>,
     pub rights: Option<String>,
+    /// The feed's title.
+    pub title: Option<String>,
 }
 
 fn in_feed_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleInFeed> {
@@ -194,6 +196,7 @@ fn in_feed_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleInFeed> {
         article: article_from_row(r)?,
         site_url: r.get(26)?,
         rights: r.get(27)?,
+        title: r.get(31)?,
     })
 }
 
@@ -335,10 +338,12 @@ impl Store {
         .await
     }
 
-    /// Stores new syndication verdicts; returns how many articles changed.
+    /// Stores new syndication verdicts, each for the article's content as
+    /// it was read (`content_hash`): an article a poll edited meanwhile
+    /// keeps the verdict of its new text. Returns how many changed.
     pub async fn set_syndication(
         &self,
-        verdicts: Vec<(i64, Syndication)>,
+        verdicts: Vec<(i64, String, Syndication)>,
     ) -> Result<usize, StoreError> {
         self.call(move |c| {
             let tx = c.savepoint()?;
@@ -347,16 +352,18 @@ impl Store {
                 let mut st = tx.prepare_cached(
                     "UPDATE articles SET syndicated = ?2, syndication_score = ?3,
                         syndication_reasons = ?4, syndication_source = ?5
-                     WHERE id = ?1 AND (syndicated <> ?2 OR syndication_score <> ?3
+                     WHERE id = ?1 AND content_hash = ?6
+                       AND (syndicated <> ?2 OR syndication_score <> ?3
                         OR syndication_reasons <> ?4 OR syndication_source IS NOT ?5)",
                 )?;
-                for (id, s) in &verdicts {
+                for (id, hash, s) in &verdicts {
                     changed += st.execute(params![
                         id,
                         s.syndicated,
                         f64::from(s.score),
                         reasons_json(&s.reasons),
-                        s.source
+                        s.source,
+                        hash
                     ])?;
                 }
             }

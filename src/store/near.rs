@@ -35,6 +35,7 @@ pub struct NearFeed<'a> {
     pub feed_url: &'a str,
     pub site_url: Option<&'a str>,
     pub rights: Option<&'a str>,
+    pub title: Option<&'a str>,
 }
 
 /// The near-duplicate decisions the store asks for while it links a new

@@ -143,6 +143,7 @@ impl Store {
                     feed_url: &poll.url,
                     site_url: poll.site_url.as_deref(),
                     rights: poll.rights.as_deref(),
+                    title: poll.title.as_deref(),
                 };
                 link_new(&tx, matcher.as_ref(), &feed, &inserted, poll.finished_at)?;
             }

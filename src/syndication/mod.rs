@@ -25,7 +25,9 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
-pub use rules::{AgencySpec, BUILTIN, Region, RuleFile, RuleSet, RuleSpec, RulesError, Strength};
+pub use rules::{
+    AgencySpec, BUILTIN, Region, RuleFile, RuleSet, RuleSpec, RulesError, Strength, check_rule,
+};
 
 use crate::model::{Article, Reason, Syndication};
 use rules::{HEAD_CHARS, TAIL_CHARS};
@@ -46,6 +48,9 @@ pub struct Subject<'a> {
     pub feed_rights: Option<&'a str>,
     /// The publisher's host (see the module docs).
     pub publisher_host: Option<&'a str>,
+    /// The publisher's name: the channel title. A footer naming it is the
+    /// site's own ("appeared first on The Daily Hodl").
+    pub publisher_name: Option<&'a str>,
     /// Furniture lines normalize removed from the text.
     pub furniture_lines: u32,
 }
@@ -93,6 +98,8 @@ pub struct FeedContext<'a> {
     pub feed_url: &'a str,
     /// The channel's copyright line.
     pub rights: Option<&'a str>,
+    /// The channel's title, as plain text.
+    pub title: Option<&'a str>,
 }
 
 impl Flagger {
@@ -113,6 +120,7 @@ impl Flagger {
             url: article.url.as_deref(),
             feed_rights: feed.rights,
             publisher_host: publisher.as_deref(),
+            publisher_name: feed.title,
             furniture_lines: article.furniture_lines,
         };
         self.rules.classify(&subject, self.options)
@@ -224,28 +232,29 @@ impl RuleSet {
     pub fn classify(&self, subject: &Subject<'_>, options: Options) -> Classification {
         let mut hits = Vec::new();
         if let Some(title) = subject.title {
-            self.scan(Region::Title, title, &mut hits);
+            self.scan(Region::Title, title, title, &mut hits);
         }
         if let Some(text) = subject.text {
-            self.scan(Region::Head, head(text), &mut hits);
-            self.scan(Region::Tail, tail(text), &mut hits);
+            self.scan(Region::Head, head(text), text, &mut hits);
+            self.scan(Region::Tail, tail(text), text, &mut hits);
         }
         if let Some(summary) = subject.summary {
             // A teaser's opening often keeps the dateline the full text
             // lost; its end is a cut, not a footer, unless it is the body.
-            self.scan(Region::Head, head(summary), &mut hits);
+            self.scan(Region::Head, head(summary), summary, &mut hits);
             if subject.text.is_none() {
-                self.scan(Region::Tail, tail(summary), &mut hits);
+                self.scan(Region::Tail, tail(summary), summary, &mut hits);
             }
         }
         for author in subject.authors {
-            self.scan(Region::Author, author.trim(), &mut hits);
+            let author = author.trim();
+            self.scan(Region::Author, author, author, &mut hits);
         }
         if let Some(url) = subject.url {
-            self.scan(Region::Url, url, &mut hits);
+            self.scan(Region::Url, url, url, &mut hits);
         }
         if let Some(rights) = subject.feed_rights {
-            self.scan(Region::Feed, rights, &mut hits);
+            self.scan(Region::Feed, rights, rights, &mut hits);
         }
         if subject.furniture_lines > 0 {
             hits.push(Hit {
@@ -261,10 +270,16 @@ impl RuleSet {
         // The same rule firing on the text and on the summary is one signal.
         let mut seen = std::collections::HashSet::new();
         hits.retain(|h| seen.insert(h.rule.clone()));
-        if let Some(host) = subject.publisher_host {
+        if !options.flag_agency_own_feed {
+            let own_name = subject.publisher_name.map(rules::squash);
             for hit in &mut hits {
                 if let Some(agency) = &hit.agency {
-                    hit.own_copy = !options.flag_agency_own_feed && self.publishes_on(agency, host);
+                    hit.own_copy = subject
+                        .publisher_host
+                        .is_some_and(|host| self.publishes_on(agency, host))
+                        || own_name
+                            .as_deref()
+                            .is_some_and(|own| own.len() >= 3 && own == rules::squash(agency));
                 }
             }
         }
@@ -274,9 +289,9 @@ impl RuleSet {
         }
     }
 
-    /// Scans one region's text: one pass of the region's set, then the
-    /// matching rules alone for where they matched.
-    fn scan(&self, region: Region, text: &str, hits: &mut Vec<Hit>) {
+    /// Scans one region's text (a slice of `full`): one pass of the region's
+    /// set, then the matching rules alone for where they matched.
+    fn scan(&self, region: Region, text: &str, full: &str, hits: &mut Vec<Hit>) {
         let Some((set, members)) = self.region(region) else {
             return;
         };
@@ -294,18 +309,29 @@ impl RuleSet {
                 rule.regex.find(text)
             };
             let Some(whole) = found else { continue };
-            if region == Region::Tail
-                && (text[whole.end()..].trim().chars().count() > RuleSet::max_trailing(&rule.spec)
-                    || quoted(&text[..whole.start()]))
-            {
-                continue;
+            if region == Region::Tail {
+                let after = &text[whole.end()..];
+                // Where the match starts in `full`, for the line it is on.
+                let at = text.as_ptr() as usize - full.as_ptr() as usize + whole.start();
+                let line_start = full[..at].rfind('\n').map_or(0, |i| i + 1);
+                if after.trim().chars().count() > RuleSet::max_trailing(&rule.spec)
+                    || prose(after)
+                    || quoted(&full[line_start..at])
+                {
+                    continue;
+                }
             }
             if rule.unless.as_ref().is_some_and(|u| u.is_match(text)) {
                 continue;
             }
+            // The first named group that took part names the agency.
             let captured = || {
                 let caps = rule.regex.captures_at(text, whole.start())?;
-                let name = caps.name("agency")?;
+                let name = rule
+                    .regex
+                    .capture_names()
+                    .flatten()
+                    .find_map(|n| caps.name(n))?;
                 self.canonical_agency(name.as_str())
             };
             let agency = match &rule.spec.agency {
@@ -410,18 +436,34 @@ fn tail(text: &str) -> &str {
     }
 }
 
-/// Whether the text before a match leaves a quotation open on its line: an
-/// odd number of straight double quotes, or more opening than closing
-/// curly or angle quotes (German „…“ closes with what English opens with).
-fn quoted(before: &str) -> bool {
-    let line = before.rsplit('\n').next().unwrap_or(before);
-    let straight = line.matches('"').count();
+/// Whether the text before a match, from the start of its line, leaves a
+/// quotation open: more opening than closing curly quotes (German „…“
+/// closes with what English opens with), or, on a line without curly
+/// quotes, an odd number of straight ones. Guillemets point either way
+/// and are not counted.
+fn quoted(line: &str) -> bool {
     let count = |c: char| line.matches(c).count();
     let (low, high, right) = (count('„'), count('“'), count('”'));
     let (open, close) = if low > 0 {
-        (low + count('«'), high + right + count('»'))
+        (low, high + right)
     } else {
-        (high + count('«'), right + count('»'))
+        (high, right)
     };
-    straight % 2 == 1 || open > close
+    if open + close > 0 {
+        return open > close;
+    }
+    count('"') % 2 == 1
+}
+
+/// Whether the text after a footer match is prose: a line that is a
+/// sentence of four words or more (a column quoting a disclaimer goes on
+/// after it; a real footer is followed by credits, codes or nothing).
+fn prose(after: &str) -> bool {
+    after.lines().any(|line| {
+        let line = line.trim();
+        line.split_whitespace().count() >= 4
+            && line.ends_with(['.', '!', '?'])
+            && line.chars().next().is_some_and(char::is_uppercase)
+            && !line.contains('(')
+    })
 }

@@ -115,6 +115,30 @@ pub struct RuleFile {
     pub rules: Vec<RuleSpec>,
 }
 
+/// A name reduced for comparison with a host or a feed title: lower case,
+/// letters and digits only, without a leading "the" or a trailing `.com`.
+pub(super) fn squash(name: &str) -> String {
+    let lower = name.trim().to_lowercase();
+    let lower = lower.strip_prefix("the ").unwrap_or(&lower);
+    let lower = [".com", ".net", ".org", ".co.uk", ".in"]
+        .iter()
+        .find_map(|tld| lower.strip_suffix(tld))
+        .unwrap_or(lower);
+    lower.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Checks one user rule as the rule set will compile it (placeholders
+/// expanded, `unless` included), for config validation.
+pub fn check_rule(rule: &RuleSpec) -> Result<(), String> {
+    let builtin: RuleFile = toml::from_str(BUILTIN).map_err(|e| e.to_string())?;
+    let alternation = agency_alternation(&builtin.agencies);
+    Regex::new(&expand(&rule.pattern, &alternation)).map_err(|e| format!("pattern: {e}"))?;
+    if let Some(unless) = &rule.unless {
+        Regex::new(&expand(unless, &alternation)).map_err(|e| format!("unless: {e}"))?;
+    }
+    Ok(())
+}
+
 /// The rule file compiled into the binary.
 pub const BUILTIN: &str = include_str!("builtin.toml");
 
@@ -133,7 +157,7 @@ pub(super) struct CompiledRule {
     pub spec: RuleSpec,
     pub regex: Regex,
     pub unless: Option<Regex>,
-    /// Whether the pattern has an `agency` group to read.
+    /// Whether the pattern has named groups, which capture the agency.
     pub has_agency_group: bool,
 }
 
@@ -149,9 +173,10 @@ pub struct RuleSet {
 }
 
 /// In a pattern, `{agency}` stands for an alternation of every agency name
-/// and alias of the table (longest first); names of five letters or more
-/// match in any case (REUTERS, Bernama), shorter ones only as written
-/// (`AP`, `dpa`, `EFE`), which keeps the traps out.
+/// and alias of the table (longest first), each as written or in capitals
+/// (Reuters, REUTERS; never "reuters" or "conversation" in running text).
+/// Short names (`AP`, `dpa`, `EFE`) only as written, which keeps the traps
+/// out.
 pub const AGENCY_PLACEHOLDER: &str = "{agency}";
 
 /// A pattern as compiled: `{agency}` expanded, and every `\b` made an
@@ -175,8 +200,9 @@ fn agency_alternation(agencies: &[AgencySpec]) -> String {
         .iter()
         .map(|n| {
             let escaped = regex::escape(n).replace(' ', r"\s+");
-            if n.chars().count() >= 5 {
-                format!("(?i:{escaped})")
+            let upper = n.to_uppercase();
+            if n.chars().count() >= 5 && upper != *n {
+                format!("{escaped}|{}", regex::escape(&upper).replace(' ', r"\s+"))
             } else {
                 escaped
             }
@@ -231,7 +257,7 @@ impl RuleSet {
                 Some(p) => Some(compile(&expand(p, &alternation))?),
                 None => None,
             };
-            let has_agency_group = regex.capture_names().any(|n| n == Some("agency"));
+            let has_agency_group = regex.capture_names().any(|n| n.is_some());
             rules.push(CompiledRule {
                 spec,
                 regex,
@@ -242,7 +268,7 @@ impl RuleSet {
         let agency_names = if agencies.is_empty() {
             None
         } else {
-            Regex::new(&format!(r"\b{alternation}\b")).ok()
+            Regex::new(&expand(r"\b(?:{agency})\b", &alternation)).ok()
         };
         let mut regions = Vec::with_capacity(Region::ALL.len());
         for region in Region::ALL {
@@ -301,10 +327,11 @@ impl RuleSet {
         if name.is_empty() || NOT_NAMES.contains(&name) {
             return None;
         }
-        let known = self.agencies.iter().find(|a| {
-            a.name.eq_ignore_ascii_case(name)
-                || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(name))
-        });
+        let wanted = squash(name);
+        let known = self
+            .agencies
+            .iter()
+            .find(|a| squash(&a.name) == wanted || a.aliases.iter().any(|x| squash(x) == wanted));
         Some(known.map_or_else(|| name.to_string(), |a| a.name.clone()))
     }
 
@@ -315,15 +342,12 @@ impl RuleSet {
     }
 
     /// Whether `host` is one of `agency`'s own: a host of the table, or a
-    /// host that spells the name ("Harbour Gazette" on harbourgazette.co.uk:
-    /// a site's own "appeared first on" footer).
+    /// host that spells the name ("Harbour Gazette" on harbour-gazette.co.uk,
+    /// "The Daily Hodl" on dailyhodl.com, "Bitcoinist.com": a site's own
+    /// "appeared first on" footer).
     pub(super) fn publishes_on(&self, agency: &str, host: &str) -> bool {
-        let squashed: String = agency
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        if squashed.len() >= 4 && host.split('.').any(|label| label == squashed) {
+        let name = squash(agency);
+        if name.len() >= 4 && host.split('.').any(|label| squash(label) == name) {
             return true;
         }
         self.agencies
