@@ -20,8 +20,8 @@
 //!     `Pipeline::ingest` (parse and normalize on the blocking pool, one per
 //!     core, then `known_keys` and identity) and `record_poll` on the store
 //!     thread, with `IN_FLIGHT` feeds at once; items/s end to end;
-//! (d+) (d) with the built-in syndication rules flagging every article: the
-//!     flagger's cost on the ingest path;
+//! (d+) (d) with the built-in syndication rules flagging every article and
+//!     near-duplicate clustering on: their cost on the ingest path;
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
 //!     share of (d).
 
@@ -33,9 +33,12 @@ mod full_path;
 use corpus::FeedDoc;
 use feedsieve::dedup;
 use feedsieve::dedup::KnownKeys;
+use feedsieve::dedup::near::NearConfig;
 use feedsieve::model::Article;
 use feedsieve::normalize;
 use feedsieve::parse;
+use feedsieve::pipeline::Clusterer;
+use feedsieve::store::NearHandle;
 use feedsieve::syndication::{Flagger, Options as FlagOptions, RuleSet};
 use full_path::{BenchResult, IN_FLIGHT, context};
 use std::hint::black_box;
@@ -148,7 +151,7 @@ fn store_stages(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None))?;
+    let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None, None))?;
     rows.push(Row {
         name: "(d) full path + store, all cores",
         items: full.stored,
@@ -160,13 +163,23 @@ fn store_stages(
             flag_agency_own_feed: false,
         },
     });
+    let near = NearHandle(Arc::new(Clusterer {
+        flagger: flagger.clone(),
+        config: NearConfig::default(),
+        window: chrono::Duration::days(7),
+    }));
     let flagged = runtime.block_on(full_path::full_path(
         docs.clone(),
         urls.clone(),
         Some(flagger),
+        std::env::var("NO_NEAR").is_err().then_some(near),
     ))?;
+    println!(
+        "(d+) wall time summed over feeds: ingest {:.2} s, record_poll {:.2} s",
+        flagged.ingest_wall, flagged.record_wait
+    );
     rows.push(Row {
-        name: "(d+) (d) with syndication flags",
+        name: "(d+) (d) with flags and clusters",
         items: flagged.stored,
         secs: flagged.secs,
     });

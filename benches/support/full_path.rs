@@ -12,7 +12,7 @@ use feedsieve::model::Validators;
 use feedsieve::normalize::NormalizeContext;
 use feedsieve::pipeline::{Pipeline, body_hash, parse_and_normalize};
 use feedsieve::scheduler::{HostGates, HostLimits, Policy};
-use feedsieve::store::{FeedRecord, NewFeed, PollRecord, Store, UpsertCounts};
+use feedsieve::store::{FeedRecord, NearHandle, NewFeed, PollRecord, Store, UpsertCounts};
 use feedsieve::syndication::Flagger;
 use futures_util::StreamExt;
 use std::error::Error;
@@ -79,6 +79,7 @@ pub async fn full_path(
     docs: Arc<Vec<FeedDoc>>,
     urls: Arc<Vec<String>>,
     flagger: Option<Arc<Flagger>>,
+    near: Option<NearHandle>,
 ) -> BenchResult<FullPath> {
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
@@ -105,7 +106,7 @@ pub async fn full_path(
         Pipeline::new(store.clone(), fetcher, policy, MAX_FUTURE_SKEW, hosts).with_flagger(flagger);
     let t = Instant::now();
     let mut polls = futures_util::stream::iter(feeds.into_iter().enumerate())
-        .map(|(n, feed)| poll_one(&pipeline, docs.clone(), n, feed))
+        .map(|(n, feed)| poll_one(&pipeline, docs.clone(), n, feed, near.clone()))
         .buffer_unordered(IN_FLIGHT);
     let (mut stored, mut ingest_wall, mut record_wait) = (0, 0.0, 0.0);
     while let Some(done) = polls.next().await {
@@ -136,6 +137,7 @@ async fn poll_one(
     docs: Arc<Vec<FeedDoc>>,
     n: usize,
     feed: FeedRecord,
+    near: Option<NearHandle>,
 ) -> BenchResult<FeedTimes> {
     let started_at = Utc::now();
     let doc = &docs[n];
@@ -155,6 +157,7 @@ async fn poll_one(
     record.site_url = ing.site_url;
     record.articles = ing.articles;
     record.body_hash = Some(hash);
+    record.near = near;
     let t = Instant::now();
     let counts = pipeline.store.record_poll(record).await?;
     Ok(FeedTimes {

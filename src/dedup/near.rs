@@ -36,8 +36,13 @@ pub const VERIFY_DISTANCE: u32 = 16;
 /// The containment a long pair beyond `max_distance` must reach.
 pub const LONG_CONTAINMENT: f32 = 0.9;
 
+/// How many shingles, from the start of the text, take part in
+/// containment: enough for a lead paragraph and well beyond, and 512 bytes
+/// stored per article.
+pub const MAX_SHINGLES: usize = 128;
+
 /// How many leading shingles are indexed.
-pub const LEAD_SHINGLES: usize = 3;
+pub const LEAD_SHINGLES: usize = 2;
 
 /// Fewer words than this cannot be told from a template or a teaser.
 pub const MIN_WORDS: usize = 8;
@@ -109,7 +114,11 @@ pub fn fingerprint(words: &[&str]) -> Option<Fingerprint> {
         .take(LEAD_SHINGLES)
         .map(|h| *h as u32)
         .collect();
-    let mut shingles: Vec<u32> = hashes.iter().map(|h| *h as u32).collect();
+    let mut shingles: Vec<u32> = hashes
+        .iter()
+        .take(MAX_SHINGLES)
+        .map(|h| *h as u32)
+        .collect();
     shingles.sort_unstable();
     shingles.dedup();
     Some(Fingerprint {
@@ -123,6 +132,19 @@ pub fn fingerprint(words: &[&str]) -> Option<Fingerprint> {
 /// Bits in which two SimHashes differ.
 pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
+}
+
+/// Shingles as stored: little-endian `u32`s.
+pub fn shingles_to_bytes(shingles: &[u32]) -> Vec<u8> {
+    shingles.iter().flat_map(|s| s.to_le_bytes()).collect()
+}
+
+/// Shingles read back; a truncated tail is ignored.
+pub fn shingles_from_bytes(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// The share of `short`'s shingles also in `long` (both sorted).

@@ -25,7 +25,7 @@ impl NearMatcher for Clusterer {
         near::index_keys(fp)
     }
 
-    fn needs_body(&self, article: &Article, candidate: &NearCandidate) -> bool {
+    fn needs_shingles(&self, article: &Article, candidate: &NearCandidate) -> bool {
         article.near.as_ref().is_some_and(|fp| {
             near::needs_shingles(fp, candidate.words, candidate.simhash, &self.config)
         })
@@ -33,23 +33,11 @@ impl NearMatcher for Clusterer {
 
     fn similarity(&self, article: &Article, candidate: &NearCandidate) -> Option<f32> {
         let fp = article.near.as_ref()?;
-        let theirs = match &candidate.body {
-            // Containment needs the candidate's shingles: rebuilt from its
-            // stored body the same way the new one's were.
-            Some(body) => {
-                let stored = Article {
-                    text: Some(body.clone()),
-                    ..Article::default()
-                };
-                let words = self.flagger.comparison_words(&stored);
-                let words: Vec<&str> = words.iter().map(String::as_str).collect();
-                near::fingerprint(&words)?
-            }
-            None => Fingerprint {
-                simhash: candidate.simhash,
-                words: candidate.words,
-                ..Fingerprint::default()
-            },
+        let theirs = Fingerprint {
+            simhash: candidate.simhash,
+            words: candidate.words,
+            shingles: candidate.shingles.clone().unwrap_or_default(),
+            lead: Vec::new(),
         };
         near::similarity(fp, &theirs, &self.config)
     }

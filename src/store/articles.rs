@@ -23,24 +23,31 @@ pub struct UpsertCounts {
 }
 
 /// Inserts new articles, edits changed ones and touches `last_seen` on the
-/// rest, inside the caller's transaction.
+/// rest, inside the caller's transaction. With `link`, each article that is
+/// not stored yet is first linked to its near-duplicates and written with
+/// the link in the same INSERT (a second write of a fresh row would cost as
+/// much as the first); `inserted` collects the new rows for indexing.
 pub(super) fn upsert_articles<'a>(
     tx: &Connection,
     feed_id: FeedId,
     articles: &'a [Article],
     now: DateTime<Utc>,
-    inserted: &mut Vec<(&'a Article, i64)>,
+    mut link: Option<Linker<'_>>,
+    inserted: &mut Vec<(&'a Article, i64, Option<i64>)>,
 ) -> rusqlite::Result<UpsertCounts> {
     let now_s = ts(now);
     let mut insert = tx.prepare_cached(
         "INSERT INTO articles (feed_id, item_key, guid, url, title, authors, categories,
             published, published_raw, updated, updated_raw, summary, content_html, text,
             language, enclosures, content_hash, first_seen, last_seen, furniture_lines,
-            syndicated, syndication_score, syndication_reasons, syndication_source)
+            syndicated, syndication_score, syndication_reasons, syndication_source,
+            clustered, cluster_id, duplicate_of, similarity)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18,
-            ?19, ?20, ?21, ?22, ?23)
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
          ON CONFLICT(feed_id, item_key) DO NOTHING",
     )?;
+    let mut exists =
+        tx.prepare_cached("SELECT 1 FROM articles WHERE feed_id = ?1 AND item_key = ?2")?;
     // An edit keeps first_seen; `updated` takes the feed's own date when it
     // moved forward, else the time we noticed the change, because many feeds
     // edit items without touching their date.
@@ -63,7 +70,11 @@ pub(super) fn upsert_articles<'a>(
         let authors = json_list(&a.authors);
         let categories = json_list(&a.categories);
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".to_string());
-        let s = &a.syndication;
+        let near = match link.as_mut() {
+            Some(link) if !exists.exists(params![feed_id.0, a.item_key])? => link(a)?,
+            _ => NearLink::default(),
+        };
+        let s = near.verdict.as_ref().unwrap_or(&a.syndication);
         let reasons = reasons_json(&s.reasons);
         let p = params![
             feed_id.0,
@@ -89,17 +100,39 @@ pub(super) fn upsert_articles<'a>(
             f64::from(s.score),
             reasons,
             s.source,
+            near.clustered,
+            near.cluster_id,
+            near.duplicate_of,
+            near.similarity,
         ];
         if insert.execute(p)? == 1 {
             counts.new += 1;
-            inserted.push((a, tx.last_insert_rowid()));
-        } else if edit.execute(p)? == 1 {
+            inserted.push((a, tx.last_insert_rowid(), near.cluster_id));
+        // The edit takes the article's own columns, ?1 to ?23; links are
+        // made once, at insert.
+        } else if edit.execute(&p[..23])? == 1 {
             counts.updated += 1;
         } else {
             touch.execute(params![feed_id.0, a.item_key, now_s])?;
         }
     }
     Ok(counts)
+}
+
+/// Links a new article before it is inserted (see [`upsert_articles`]).
+pub(super) type Linker<'l> = &'l mut dyn FnMut(&Article) -> rusqlite::Result<NearLink>;
+
+/// What near-duplicate linking decided for a new article, written with it.
+#[derive(Debug, Default)]
+pub(super) struct NearLink {
+    /// It went through linking (articles stored with clustering off did not).
+    pub clustered: bool,
+    /// The cluster's first article; NULL when this article is the first.
+    pub cluster_id: Option<i64>,
+    pub duplicate_of: Option<i64>,
+    pub similarity: Option<f64>,
+    /// The verdict with `cross_source_copy` added, when it changed.
+    pub verdict: Option<Syndication>,
 }
 
 pub(super) fn reasons_json(reasons: &[Reason]) -> String {
@@ -174,7 +207,10 @@ macro_rules! select_articles {
                 a.first_seen, a.last_seen, a.summary, a.text, a.content_html, a.language,
                 a.enclosures, a.content_hash, a.syndicated, a.syndication_score,
                 a.syndication_reasons, a.syndication_source, a.furniture_lines,
-                f.site_url, f.rights, a.cluster_id, a.duplicate_of, a.similarity, f.title
+                f.site_url, f.rights,
+                CASE WHEN a.cluster_id IS NOT NULL THEN a.cluster_id
+                     WHEN a.clustered THEN a.id END,
+                a.duplicate_of, a.similarity, f.title
              FROM articles a JOIN feeds f ON f.id = a.feed_id ",
             $tail
         )

@@ -389,7 +389,19 @@ impl Store {
 
     /// Deletes a feed with its articles and fetch log.
     pub async fn remove_feed(&self, id: FeedId) -> Result<bool, StoreError> {
-        self.call(move |c| Ok(c.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1))
-            .await
+        self.call(move |c| {
+            let tx = c.savepoint()?;
+            // The near-duplicate index has no foreign key (see the schema);
+            // its rows go with the feed's fingerprints, in one scan.
+            tx.execute(
+                "DELETE FROM near_index WHERE article_id IN
+                    (SELECT article_id FROM near_docs WHERE feed_id = ?1)",
+                [id.0],
+            )?;
+            let removed = tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1;
+            tx.commit()?;
+            Ok(removed)
+        })
+        .await
     }
 }

@@ -8,13 +8,17 @@
 //! single writer thread: two feeds carrying the same story at the same
 //! moment still end up in one cluster.
 
+use super::articles::NearLink;
 use super::ts;
+use crate::dedup::near::{shingles_from_bytes, shingles_to_bytes};
 use crate::model::{Article, Fingerprint, Syndication};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, params};
 use std::sync::Arc;
 
-/// An earlier article that shares an index key with a new one.
+/// An earlier article that shares an index key with a new one. Its feed
+/// and URL are read only for the one chosen, before
+/// [`NearMatcher::copied`].
 #[derive(Debug, Clone)]
 pub struct NearCandidate {
     pub id: i64,
@@ -24,9 +28,9 @@ pub struct NearCandidate {
     pub url: Option<String>,
     pub simhash: u64,
     pub words: u32,
-    /// The body (text, else summary), read only when the matcher needs it
-    /// ([`NearMatcher::needs_body`]).
-    pub body: Option<String>,
+    /// Its stored shingles, read only when the matcher needs them
+    /// ([`NearMatcher::needs_shingles`]).
+    pub shingles: Option<Vec<u32>>,
 }
 
 /// The feed an article being linked came in.
@@ -45,8 +49,8 @@ pub trait NearMatcher: Send + Sync {
     fn window(&self) -> Duration;
     /// The index keys of a fingerprint.
     fn keys(&self, fp: &Fingerprint) -> Vec<i64>;
-    /// Whether [`NearMatcher::similarity`] needs the candidate's body.
-    fn needs_body(&self, article: &Article, candidate: &NearCandidate) -> bool;
+    /// Whether [`NearMatcher::similarity`] needs the candidate's shingles.
+    fn needs_shingles(&self, article: &Article, candidate: &NearCandidate) -> bool;
     /// How similar `article` is to `candidate`, when near-duplicates.
     fn similarity(&self, article: &Article, candidate: &NearCandidate) -> Option<f32>;
     /// The article's new verdict when it copies `candidate` from another
@@ -105,15 +109,13 @@ impl super::Store {
     ) -> Result<Vec<ClusterSummary>, super::StoreError> {
         self.call(move |c| {
             let mut st = c.prepare(
-                "SELECT a.cluster_id, COUNT(*),
-                    MIN(COALESCE(a.published, a.first_seen)), MAX(COALESCE(a.published, a.first_seen)),
-                    (SELECT r.title FROM articles r WHERE r.id = a.cluster_id),
+                "SELECT d.cluster, COUNT(*), MIN(d.published), MAX(d.published),
+                    (SELECT r.title FROM articles r WHERE r.id = d.cluster),
                     json_group_array(DISTINCT COALESCE(f.site_url, f.url))
-                 FROM articles a JOIN feeds f ON f.id = a.feed_id
-                 WHERE a.cluster_id IS NOT NULL
-                   AND (?1 IS NULL OR COALESCE(a.published, a.first_seen) >= ?1)
-                 GROUP BY a.cluster_id HAVING COUNT(*) >= ?2
-                 ORDER BY MAX(COALESCE(a.published, a.first_seen)) DESC, a.cluster_id DESC
+                 FROM near_docs d JOIN feeds f ON f.id = d.feed_id
+                 WHERE (?1 IS NULL OR d.published >= ?1)
+                 GROUP BY d.cluster HAVING COUNT(*) >= ?2
+                 ORDER BY MAX(d.published) DESC, d.cluster DESC
                  LIMIT ?3",
             )?;
             let rows = st.query_map(
@@ -148,8 +150,8 @@ impl super::Store {
         self.call(move |c| {
             let mut st = c.prepare_cached(
                 "SELECT a.id, a.duplicate_of, a.similarity, f.url, a.title
-                 FROM articles a JOIN feeds f ON f.id = a.feed_id
-                 WHERE a.cluster_id = ?1 ORDER BY a.id LIMIT ?2",
+                 FROM near_docs d JOIN articles a ON a.id = d.article_id JOIN feeds f ON f.id = d.feed_id
+                 WHERE d.cluster = ?1 ORDER BY a.id LIMIT ?2",
             )?;
             let rows = st.query_map(params![cluster_id, limit as i64], |r| {
                 Ok(ClusterMember {
@@ -175,132 +177,144 @@ const CANDIDATES_PER_KEY: i64 = 32;
 /// A similarity that ends the search for a better candidate.
 const GOOD_ENOUGH: f32 = 0.95;
 
-/// Candidates whose bodies are read and compared shingle by shingle, at
-/// most, per new article.
-const BODIES_PER_ARTICLE: usize = 16;
+/// Candidates whose shingles are read and compared, at most, per new
+/// article.
+const SHINGLES_PER_ARTICLE: usize = 16;
 
-/// Links each newly inserted article to the best earlier near-duplicate in
-/// the window, or makes it the root of its own cluster, and indexes it.
-pub(super) fn link_new(
+/// Decides, before a new article is inserted, which earlier article in the
+/// window it is a near-duplicate of (the most similar; the first found at
+/// [`GOOD_ENOUGH`]), and its verdict if that copy came from another host.
+pub(super) fn link(
     tx: &Connection,
     matcher: &dyn NearMatcher,
     feed: &NearFeed<'_>,
-    inserted: &[(&Article, i64)],
+    article: &Article,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<NearLink> {
+    let Some(fp) = &article.near else {
+        return Ok(NearLink {
+            clustered: true,
+            ..NearLink::default()
+        });
+    };
+    // One query per key: the primary key (key, published) serves each in
+    // order and stops at the limit, where one query over all keys must
+    // gather and sort every row of a crowded key first.
     let mut candidates = tx.prepare_cached(
-        "SELECT a.id, COALESCE(a.cluster_id, a.id), f.url, f.site_url, a.url, a.simhash, a.words
-         FROM near_index n JOIN articles a ON a.id = n.article_id JOIN feeds f ON f.id = a.feed_id
-         WHERE n.key = ?1 AND n.published BETWEEN ?2 AND ?3 AND n.article_id <> ?4
-         ORDER BY n.published DESC LIMIT ?5",
+        "SELECT d.article_id, d.cluster, d.simhash, d.words
+         FROM near_index n JOIN near_docs d ON d.article_id = n.article_id
+         WHERE n.key = ?1 AND n.published BETWEEN ?2 AND ?3
+         ORDER BY n.published DESC LIMIT ?4",
     )?;
-    let mut body =
-        tx.prepare_cached("SELECT COALESCE(text, summary) FROM articles WHERE id = ?1")?;
-    let mut index = tx.prepare_cached(
-        "INSERT INTO near_index (key, article_id, published) VALUES (?1, ?2, ?3)",
-    )?;
-    let mut link = tx.prepare_cached(
-        "UPDATE articles SET simhash = ?2, words = ?3, cluster_id = ?4, duplicate_of = ?5,
-            similarity = ?6 WHERE id = ?1",
-    )?;
-    let mut reflag = tx.prepare_cached(
-        "UPDATE articles SET syndicated = ?2, syndication_score = ?3, syndication_reasons = ?4,
-            syndication_source = ?5 WHERE id = ?1",
-    )?;
+    let mut stored_shingles =
+        tx.prepare_cached("SELECT shingles FROM near_docs WHERE article_id = ?1")?;
+    let published = article.published.unwrap_or(now);
     let window = matcher.window();
-    for (article, id) in inserted {
-        let Some(fp) = &article.near else {
-            link.execute(params![
-                id,
-                None::<i64>,
-                None::<i64>,
-                id,
-                None::<i64>,
-                None::<f64>
-            ])?;
-            continue;
-        };
-        let published = article.published.unwrap_or(now);
-        let keys = matcher.keys(fp);
-        let mut best: Option<(f32, NearCandidate)> = None;
-        let mut seen = std::collections::HashSet::new();
-        let mut bodies_read = 0;
-        'keys: for key in &keys {
-            let rows = candidates.query_map(
-                params![
-                    key,
-                    ts(published - window),
-                    ts(published + window),
-                    id,
-                    CANDIDATES_PER_KEY
-                ],
-                |r| {
-                    Ok(NearCandidate {
-                        id: r.get(0)?,
-                        cluster_id: r.get(1)?,
-                        feed_url: r.get(2)?,
-                        site_url: r.get(3)?,
-                        url: r.get(4)?,
-                        simhash: r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64,
-                        words: r.get::<_, Option<i64>>(6)?.unwrap_or(0).max(0) as u32,
-                        body: None,
-                    })
-                },
-            )?;
-            for candidate in rows {
-                let mut candidate = candidate?;
-                if !seen.insert(candidate.id) {
+    let mut best: Option<(f32, NearCandidate)> = None;
+    let mut seen = std::collections::HashSet::new();
+    let mut shingles_read = 0;
+    'keys: for key in matcher.keys(fp) {
+        let rows = candidates.query_map(
+            params![
+                key,
+                ts(published - window),
+                ts(published + window),
+                CANDIDATES_PER_KEY
+            ],
+            |r| {
+                Ok(NearCandidate {
+                    id: r.get(0)?,
+                    cluster_id: r.get(1)?,
+                    feed_url: String::new(),
+                    site_url: None,
+                    url: None,
+                    simhash: r.get::<_, i64>(2)? as u64,
+                    words: r.get::<_, i64>(3)?.max(0) as u32,
+                    shingles: None,
+                })
+            },
+        )?;
+        for candidate in rows {
+            let mut candidate = candidate?;
+            if !seen.insert(candidate.id) {
+                continue;
+            }
+            if matcher.needs_shingles(article, &candidate) {
+                if shingles_read == SHINGLES_PER_ARTICLE {
                     continue;
                 }
-                if matcher.needs_body(article, &candidate) {
-                    if bodies_read == BODIES_PER_ARTICLE {
-                        continue;
-                    }
-                    bodies_read += 1;
-                    candidate.body = body.query_row([candidate.id], |r| r.get(0))?;
-                }
-                if let Some(s) = matcher.similarity(article, &candidate) {
-                    let better = best
-                        .as_ref()
-                        .is_none_or(|(bs, bc)| s > *bs || (s == *bs && candidate.id < bc.id));
-                    if better {
-                        best = Some((s, candidate));
-                    }
-                    // As good as a match gets: a flood of near-identical
-                    // items must not cost a full scan each.
-                    if s >= GOOD_ENOUGH {
-                        break 'keys;
-                    }
-                }
+                shingles_read += 1;
+                let bytes: Vec<u8> = stored_shingles.query_row([candidate.id], |r| r.get(0))?;
+                candidate.shingles = Some(shingles_from_bytes(&bytes));
+            }
+            let Some(s) = matcher.similarity(article, &candidate) else {
+                continue;
+            };
+            let better = best
+                .as_ref()
+                .is_none_or(|(bs, bc)| s > *bs || (s == *bs && candidate.id < bc.id));
+            if better {
+                best = Some((s, candidate));
+            }
+            // As good as a match gets: a flood of near-identical items must
+            // not cost a full scan each.
+            if s >= GOOD_ENOUGH {
+                break 'keys;
             }
         }
-        let (cluster, duplicate_of, similarity) = match &best {
-            Some((s, c)) => (c.cluster_id, Some(c.id), Some(f64::from(*s))),
-            None => (*id, None, None),
-        };
-        link.execute(params![
-            id,
-            fp.simhash as i64,
-            fp.words,
-            cluster,
-            duplicate_of,
-            similarity
-        ])?;
-        if let Some((s, c)) = &best
-            && let Some(v) = matcher.copied(article, feed, c, *s)
-        {
-            reflag.execute(params![
-                id,
-                v.syndicated,
-                f64::from(v.score),
-                super::articles::reasons_json(&v.reasons),
-                v.source
-            ])?;
-        }
-        let published = ts(published);
-        for key in keys {
-            index.execute(params![key, id, published])?;
-        }
     }
+    let mut verdict = None;
+    if let Some((s, c)) = best.as_mut() {
+        let mut origin = tx.prepare_cached(
+            "SELECT f.url, f.site_url, a.url FROM articles a JOIN feeds f ON f.id = a.feed_id
+             WHERE a.id = ?1",
+        )?;
+        (c.feed_url, c.site_url, c.url) =
+            origin.query_row([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        verdict = matcher.copied(article, feed, c, *s);
+    }
+    Ok(NearLink {
+        clustered: true,
+        cluster_id: best.as_ref().map(|(_, c)| c.cluster_id),
+        duplicate_of: best.as_ref().map(|(_, c)| c.id),
+        similarity: best.as_ref().map(|(s, _)| f64::from(*s)),
+        verdict,
+    })
+}
+
+/// Stores a new article's fingerprint and index keys, so later articles
+/// find it; `cluster` is its cluster's first article, `None` for itself.
+pub(super) fn index(
+    tx: &Connection,
+    matcher: &dyn NearMatcher,
+    feed_id: i64,
+    article: &Article,
+    id: i64,
+    cluster: Option<i64>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let Some(fp) = &article.near else {
+        return Ok(());
+    };
+    let published = ts(article.published.unwrap_or(now));
+    tx.prepare_cached(
+        "INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        feed_id,
+        cluster.unwrap_or(id),
+        published,
+        fp.simhash as i64,
+        fp.words,
+        shingles_to_bytes(&fp.shingles)
+    ])?;
+    let keys = serde_json::to_string(&matcher.keys(fp)).unwrap_or_else(|_| "[]".into());
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO near_index (key, article_id, published)
+         SELECT value, ?2, ?3 FROM json_each(?1)",
+    )?
+    .execute(params![keys, id, published])?;
     Ok(())
 }

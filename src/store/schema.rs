@@ -112,25 +112,43 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN syndication_reasons TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE articles ADD COLUMN syndication_source TEXT;
     ",
-    // 4: near-duplicate clusters across feeds (see `store::near`).
+    // 4: near-duplicate clusters across feeds (see `store::near`). What
+    // matching reads lives in small rows of its own: read from `articles`,
+    // whose rows carry the whole text, every candidate cost overflow pages.
     "
-    ALTER TABLE articles ADD COLUMN simhash INTEGER;
-    ALTER TABLE articles ADD COLUMN words INTEGER;
-    -- The id of the cluster's first article (its own id when it is first).
+    -- Set when the article went through near-duplicate linking.
+    ALTER TABLE articles ADD COLUMN clustered INTEGER NOT NULL DEFAULT 0;
+    -- The id of the cluster's first article; NULL when it is the first.
     ALTER TABLE articles ADD COLUMN cluster_id INTEGER;
     -- The earlier article this one is a near-duplicate of, and how similar.
     ALTER TABLE articles ADD COLUMN duplicate_of INTEGER;
     ALTER TABLE articles ADD COLUMN similarity REAL;
-    CREATE INDEX articles_cluster ON articles(cluster_id);
-    -- SimHash bands and lead shingles of each article, with its
-    -- publication time, for candidate lookup within a time window.
+    -- The fingerprint of each article long enough to compare.
+    CREATE TABLE near_docs (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        feed_id    INTEGER NOT NULL,
+        -- The id of its cluster's first article (its own when first).
+        cluster    INTEGER NOT NULL,
+        -- Publication time, else first seen.
+        published  TEXT NOT NULL,
+        simhash    INTEGER NOT NULL,
+        words      INTEGER NOT NULL,
+        -- The first shingles of the comparison text, sorted, as
+        -- little-endian u32s.
+        shingles   BLOB NOT NULL
+    );
+    CREATE INDEX near_docs_cluster ON near_docs(cluster);
+    -- SimHash bands and lead shingles, for candidate lookup in a window.
+    -- One B-tree and no foreign key: its keys are hashes, so every insert
+    -- lands on a random page, and each extra index doubled that cost.
+    -- Rows of deleted articles are removed with their feed
+    -- (`Store::remove_feed`); a stale row only costs a failed join.
     CREATE TABLE near_index (
         key        INTEGER NOT NULL,
-        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        published  TEXT NOT NULL
-    );
-    CREATE INDEX near_index_key ON near_index(key, published);
-    CREATE INDEX near_index_article ON near_index(article_id);
+        published  TEXT NOT NULL,
+        article_id INTEGER NOT NULL,
+        PRIMARY KEY (key, published, article_id)
+    ) WITHOUT ROWID;
     ",
 ];
 

@@ -247,10 +247,24 @@ const SEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 </item>
 </channel></rss>"#;
 
+/// Another outlet running the same agency story: its own headline, the
+/// agency's dateline, a credit line.
+const SEED_ELSEWHERE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel>
+<title>Frontier Post</title><link>https://frontierpost.example/</link><description>News</description>
+<item><title>Lavrov in Islamabad: rail links and wheat on the table</title>
+<link>https://frontierpost.example/world/lavrov-islamabad</link>
+<pubDate>Tue, 24 Nov 2026 11:00:00 GMT</pubDate>
+<description>&lt;p&gt;Islamabad, Nov 24 (PTI) - Russian Foreign Minister Sergey Lavrov arrived in Islamabad on Tuesday for two days of talks on trade, energy and regional security, the foreign office said.&lt;/p&gt;
+&lt;p&gt;Lavrov is due to meet his Pakistani counterpart and the prime minister, officials said, adding that agreements on rail links and wheat supplies could be signed.&lt;/p&gt;</description>
+</item>
+</channel></rss>"#;
+
 #[test]
 fn the_seed_case_end_to_end() {
     let server = TestServer::start();
     server.serve("/seed.xml", SEED, "application/rss+xml");
+    server.serve("/elsewhere.xml", SEED_ELSEWHERE, "application/rss+xml");
     let app = App::new(&[server.url("/seed.xml")]);
     app.poll_all();
     let flagged = app.articles(&["--syndicated"]);
@@ -288,6 +302,28 @@ fn the_seed_case_end_to_end() {
     let missing = app.run(&["explain", "99999"]);
     assert_eq!(missing.status.code(), Some(1), "{}", missing.stderr);
     assert!(missing.stderr.contains("no article"), "{}", missing.stderr);
+
+    // Another outlet ran the same agency story: one cluster.
+    app.run(&["feeds", "add", &server.url("/elsewhere.xml")])
+        .assert_success("feeds add");
+    app.poll_all();
+    let copy = app
+        .articles(&[])
+        .into_iter()
+        .find(|x| x.feed_url.ends_with("elsewhere.xml"))
+        .expect("the other outlet's article");
+    assert_eq!(copy.cluster_id, Some(a.id), "{copy:#?}");
+    assert_eq!(copy.duplicate_of, Some(a.id));
+    assert!(copy.syndicated);
+    assert!(
+        copy.syndication_reasons
+            .contains(&"wire_dateline".to_string())
+            && copy
+                .syndication_reasons
+                .contains(&"cross_source_copy".to_string()),
+        "{:?}",
+        copy.syndication_reasons
+    );
 }
 
 #[test]
