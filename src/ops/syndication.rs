@@ -5,6 +5,7 @@
 use super::table::{truncate, write_table};
 use crate::cli::{ClustersArgs, ListFormat};
 use crate::model::Article;
+use crate::model::Syndication;
 use crate::store::{ArticleInFeed, Store, StoredArticle};
 use crate::syndication::{Classification, FeedContext, Flagger, publisher_host};
 use anyhow::Result;
@@ -16,6 +17,12 @@ const BATCH: usize = 500;
 
 /// The flagger's view of a stored article.
 fn classify(flagger: &Flagger, row: &ArticleInFeed) -> Classification {
+    let (article, feed) = flagger_view(row);
+    flagger.classify(&article, &feed)
+}
+
+/// The article and feed context the flagger reads, from a stored row.
+fn flagger_view(row: &ArticleInFeed) -> (Article, FeedContext<'_>) {
     let a = &row.article;
     let article = Article {
         url: a.url.clone(),
@@ -32,7 +39,29 @@ fn classify(flagger: &Flagger, row: &ArticleInFeed) -> Classification {
         rights: row.rights.as_deref(),
         title: row.title.as_deref(),
     };
-    flagger.classify(&article, &feed)
+    (article, feed)
+}
+
+/// The verdict `reclassify` stores: the rules again, plus
+/// `cross_source_copy` when the article copies an earlier one from another
+/// host (the link made at insert stands; only the rules changed).
+async fn reverdict(store: &Store, flagger: &Flagger, row: &ArticleInFeed) -> Result<Syndication> {
+    let a = &row.article;
+    if let (Some(original), Some(similarity)) = (a.duplicate_of, a.similarity) {
+        let theirs = store.article_in_feed(original).await.ok();
+        let other_host = theirs.is_some_and(|t| {
+            publisher_host(
+                t.site_url.as_deref(),
+                t.article.url.as_deref(),
+                &t.article.feed_url,
+            ) != publisher_host(row.site_url.as_deref(), a.url.as_deref(), &a.feed_url)
+        });
+        if other_host {
+            let (article, feed) = flagger_view(row);
+            return Ok(flagger.classify_copied(&article, &feed, similarity as f32));
+        }
+    }
+    Ok(classify(flagger, row).verdict)
 }
 
 /// `explain ID`: the verdict, then every signal with the text it matched.
@@ -49,7 +78,9 @@ pub async fn explain(store: &Store, flagger: &Flagger, out: &mut dyn Write, id: 
     if let Some(url) = &a.url {
         writeln!(out, "  url: {url}")?;
     }
-    let v = &c.verdict;
+    // With `cross_source_copy` when it copies another host's article.
+    let verdict = reverdict(store, flagger, &row).await?;
+    let v = &verdict;
     let reasons: Vec<&str> = v.reasons.iter().map(|r| r.as_str()).collect();
     writeln!(
         out,
@@ -204,13 +235,11 @@ pub async fn reclassify(
         let rows = store.articles_in_feed_after(after, since, BATCH).await?;
         let Some(last) = rows.last() else { break };
         after = last.article.id;
-        let verdicts: Vec<_> = rows
-            .iter()
-            .map(|row| {
-                let verdict = classify(flagger, row).verdict;
-                (row.article.id, row.article.content_hash.clone(), verdict)
-            })
-            .collect();
+        let mut verdicts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let verdict = reverdict(store, flagger, row).await?;
+            verdicts.push((row.article.id, row.article.content_hash.clone(), verdict));
+        }
         seen += verdicts.len();
         flagged += verdicts.iter().filter(|(_, _, v)| v.syndicated).count();
         changed += store.set_syndication(verdicts).await?;

@@ -531,6 +531,17 @@ fn one_agency_story_from_four_outlets_is_one_cluster() {
         "{}",
         explained.stdout
     );
+    // Re-running the rules keeps what the clusters added.
+    let again = app.run(&["reclassify"]);
+    again.assert_success("reclassify");
+    assert!(again.stdout.contains(" 0 changed"), "{}", again.stdout);
+    let copy = story.iter().find(|a| a.duplicate_of.is_some()).unwrap();
+    let explained = app.run(&["explain", &copy.id.to_string()]);
+    assert!(
+        explained.stdout.contains("cross_source_copy"),
+        "{}",
+        explained.stdout
+    );
 }
 
 #[test]
