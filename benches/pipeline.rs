@@ -21,7 +21,8 @@
 //!     core, then `known_keys` and identity) and `record_poll` on the store
 //!     thread, with `IN_FLIGHT` feeds at once; items/s end to end;
 //! (d+) (d) with the built-in syndication rules flagging every article and
-//!     near-duplicate clustering on: their cost on the ingest path;
+//!     near-duplicate clustering on: their cost on the ingest path
+//!     (`NO_NEAR=1` in the environment leaves clustering out);
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
 //!     share of (d).
 

@@ -111,8 +111,7 @@ pub fn parse_and_normalize(
             title: title.as_deref(),
         };
         for article in &mut articles {
-            flagger.flag(article, &feed);
-            let words = flagger.comparison_words(article);
+            let words = flagger.flag_and_compare(article, &feed);
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             article.near = near::fingerprint(&words);
         }

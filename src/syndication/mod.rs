@@ -74,6 +74,10 @@ pub struct Hit {
 pub struct Classification {
     pub verdict: Syndication,
     pub hits: Vec<Hit>,
+    /// Byte spans of the compared body (the text, else the summary) that
+    /// head and tail rules matched, accepted as signals or not: what
+    /// near-duplicate comparison leaves out.
+    pub boilerplate: Vec<(usize, usize)>,
 }
 
 /// Options from `[syndication]`.
@@ -137,28 +141,18 @@ impl Flagger {
         let Some(body) = article.text.as_deref().or(article.summary.as_deref()) else {
             return Vec::new();
         };
-        let mut cut = self.rules.boilerplate_spans(body);
-        cut.sort_unstable();
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let mut spans = cut.iter().peekable();
-        for (i, c) in body.char_indices() {
-            while spans.peek().is_some_and(|(_, end)| *end <= i) {
-                spans.next();
-            }
-            let removed = spans.peek().is_some_and(|(start, _)| *start <= i);
-            if !removed && c.is_alphanumeric() {
-                word.extend(c.to_lowercase());
-            } else if !removed && matches!(c, '\'' | '’' | '‘') {
-                // "don't" and "don’t" are one word either way.
-            } else if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
+        words_outside(body, self.rules.boilerplate_spans(body))
+    }
+
+    /// [`Flagger::flag`] and [`Flagger::comparison_words`] from one scan of
+    /// the body's head and tail.
+    pub fn flag_and_compare(&self, article: &mut Article, feed: &FeedContext<'_>) -> Vec<String> {
+        let c = self.classify(article, feed);
+        article.syndication = c.verdict;
+        match article.text.as_deref().or(article.summary.as_deref()) {
+            Some(body) => words_outside(body, c.boilerplate),
+            None => Vec::new(),
         }
-        if !word.is_empty() {
-            words.push(word);
-        }
-        words
     }
 
     /// The verdict of `article` when it is a near-duplicate, at
@@ -231,30 +225,47 @@ impl RuleSet {
     /// Runs every rule over `subject` and decides.
     pub fn classify(&self, subject: &Subject<'_>, options: Options) -> Classification {
         let mut hits = Vec::new();
+        let mut boilerplate = Vec::new();
         if let Some(title) = subject.title {
-            self.scan(Region::Title, title, title, &mut hits);
+            self.scan(Region::Title, title, title, &mut hits, None);
         }
         if let Some(text) = subject.text {
-            self.scan(Region::Head, head(text), text, &mut hits);
-            self.scan(Region::Tail, tail(text), text, &mut hits);
+            self.scan(
+                Region::Head,
+                head(text),
+                text,
+                &mut hits,
+                Some(&mut boilerplate),
+            );
+            self.scan(
+                Region::Tail,
+                tail(text),
+                text,
+                &mut hits,
+                Some(&mut boilerplate),
+            );
         }
         if let Some(summary) = subject.summary {
             // A teaser's opening often keeps the dateline the full text
             // lost; its end is a cut, not a footer, unless it is the body.
-            self.scan(Region::Head, head(summary), summary, &mut hits);
             if subject.text.is_none() {
-                self.scan(Region::Tail, tail(summary), summary, &mut hits);
+                let spans = Some(&mut boilerplate);
+                self.scan(Region::Head, head(summary), summary, &mut hits, spans);
+                let spans = Some(&mut boilerplate);
+                self.scan(Region::Tail, tail(summary), summary, &mut hits, spans);
+            } else {
+                self.scan(Region::Head, head(summary), summary, &mut hits, None);
             }
         }
         for author in subject.authors {
             let author = author.trim();
-            self.scan(Region::Author, author, author, &mut hits);
+            self.scan(Region::Author, author, author, &mut hits, None);
         }
         if let Some(url) = subject.url {
-            self.scan(Region::Url, url, url, &mut hits);
+            self.scan(Region::Url, url, url, &mut hits, None);
         }
         if let Some(rights) = subject.feed_rights {
-            self.scan(Region::Feed, rights, rights, &mut hits);
+            self.scan(Region::Feed, rights, rights, &mut hits, None);
         }
         if subject.furniture_lines > 0 {
             hits.push(Hit {
@@ -286,12 +297,22 @@ impl RuleSet {
         Classification {
             verdict: decide(&hits),
             hits,
+            boilerplate,
         }
     }
 
     /// Scans one region's text (a slice of `full`): one pass of the region's
-    /// set, then the matching rules alone for where they matched.
-    fn scan(&self, region: Region, text: &str, full: &str, hits: &mut Vec<Hit>) {
+    /// set, then the matching rules alone for where they matched. With
+    /// `spans`, every match of a matching rule is recorded there (as byte
+    /// spans of `full`), signal or not.
+    fn scan(
+        &self,
+        region: Region,
+        text: &str,
+        full: &str,
+        hits: &mut Vec<Hit>,
+        mut spans: Option<&mut Vec<(usize, usize)>>,
+    ) {
         let Some((set, members)) = self.region(region) else {
             return;
         };
@@ -303,10 +324,19 @@ impl RuleSet {
             // A footer is the last occurrence; elsewhere the first will do.
             // Finding it needs only the DFA; capture groups (the slow part)
             // are resolved once, for the one match kept.
-            let found = if region == Region::Tail {
-                rule.regex.find_iter(text).last()
-            } else {
-                rule.regex.find(text)
+            let found = match spans.as_deref_mut() {
+                Some(spans) => {
+                    let offset = text.as_ptr() as usize - full.as_ptr() as usize;
+                    let all: Vec<_> = rule.regex.find_iter(text).collect();
+                    spans.extend(all.iter().map(|m| (offset + m.start(), offset + m.end())));
+                    if region == Region::Tail {
+                        all.last().copied()
+                    } else {
+                        all.first().copied()
+                    }
+                }
+                None if region == Region::Tail => rule.regex.find_iter(text).last(),
+                None => rule.regex.find(text),
             };
             let Some(whole) = found else { continue };
             if region == Region::Tail {
@@ -379,6 +409,32 @@ impl RuleSet {
         }
         spans
     }
+}
+
+/// The words of `body` outside the byte spans `cut`, case-folded; see
+/// [`Flagger::comparison_words`].
+fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> Vec<String> {
+    cut.sort_unstable();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut spans = cut.iter().peekable();
+    for (i, c) in body.char_indices() {
+        while spans.peek().is_some_and(|(_, end)| *end <= i) {
+            spans.next();
+        }
+        let removed = spans.peek().is_some_and(|(start, _)| *start <= i);
+        if !removed && c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        } else if !removed && matches!(c, '\'' | '’' | '‘') {
+            // "don't" and "don’t" are one word either way.
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// The decision and the score over the hits that count.

@@ -3,6 +3,7 @@
 //! the whole pipeline in the integration tests.
 
 use super::*;
+use crate::model::Article;
 
 /// The built-in rules, compiled once for all tests.
 fn rules() -> &'static RuleSet {
@@ -196,4 +197,42 @@ fn user_rules_add_replace_and_disable() {
         RuleSet::build(&[], &["no.such.rule".into()]),
         Err(RulesError::UnknownDisabled(_))
     ));
+}
+
+#[test]
+fn one_scan_gives_the_same_comparison_words_as_two() {
+    let flagger = Flagger {
+        rules: RuleSet::build(&[], &[]).unwrap(),
+        options: OPTIONS,
+    };
+    let feed = FeedContext {
+        site_url: Some("https://example.in/"),
+        feed_url: "https://example.in/rss",
+        rights: None,
+        title: None,
+    };
+    for (text, summary) in [
+        (
+            Some("New Delhi, April 5 (PTI) - The minister said talks would resume.\n\nPTI AB CD"),
+            None,
+        ),
+        (
+            None,
+            Some("WASHINGTON (Reuters) - The Senate voted. (Reporting by A; Editing by B)"),
+        ),
+        (
+            Some("Plain staff copy about \u{201c}quoted\u{201d} things, don't split."),
+            Some("Teaser"),
+        ),
+    ] {
+        let mut article = Article {
+            text: text.map(str::to_string),
+            summary: summary.map(str::to_string),
+            ..Article::default()
+        };
+        let two = flagger.comparison_words(&article);
+        let one = flagger.flag_and_compare(&mut article, &feed);
+        assert_eq!(one, two, "{text:?} {summary:?}");
+        assert!(!one.iter().any(|w| w == "pti" || w == "reuters"), "{one:?}");
+    }
 }
