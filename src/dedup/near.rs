@@ -204,13 +204,18 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint, config: &NearConfig) -> Opti
     (c >= threshold).then_some(c)
 }
 
-/// The index keys of a fingerprint: its four SimHash bands (band number
-/// in the high bits) and its lead shingles (tagged 4). Long texts are found
-/// by band, short ones by lead.
-pub fn index_keys(fp: &Fingerprint) -> Vec<i64> {
-    let mut keys: Vec<i64> = (0..4)
-        .map(|band| (band << 32) | ((fp.simhash >> (16 * band)) & 0xffff) as i64)
-        .collect();
+/// The index keys of a fingerprint: its lead shingles (tagged 4), and for
+/// a long text its four SimHash bands (band number in the high bits). A
+/// short text is compared by containment only, so its bands would find
+/// nothing and only cost index rows (RSS feeds of descriptions are common).
+pub fn index_keys(fp: &Fingerprint, config: &NearConfig) -> Vec<i64> {
+    let mut keys: Vec<i64> = if fp.words >= config.short_words {
+        (0..4)
+            .map(|band| (band << 32) | ((fp.simhash >> (16 * band)) & 0xffff) as i64)
+            .collect()
+    } else {
+        Vec::new()
+    };
     keys.extend(fp.lead.iter().map(|h| (4 << 32) | i64::from(*h)));
     keys
 }
@@ -309,8 +314,11 @@ mod tests {
     #[test]
     fn too_short_texts_have_no_fingerprint_and_keys_are_tagged() {
         assert_eq!(fingerprint(&["a", "b", "c"]), None);
-        let keys = index_keys(&fp(STORY));
+        let config = NearConfig::default();
+        let keys = index_keys(&fp(STORY), &config);
         assert_eq!(keys.len(), 4 + LEAD_SHINGLES);
+        let short = fp("one two three four five six seven eight nine ten");
+        assert_eq!(index_keys(&short, &config).len(), LEAD_SHINGLES);
         assert!(
             keys[..4]
                 .iter()

@@ -22,7 +22,7 @@ impl NearMatcher for Clusterer {
     }
 
     fn keys(&self, fp: &Fingerprint) -> Vec<i64> {
-        near::index_keys(fp)
+        near::index_keys(fp, &self.config)
     }
 
     fn needs_shingles(&self, article: &Article, candidate: &NearCandidate) -> bool {
