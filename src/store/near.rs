@@ -99,6 +99,28 @@ pub struct ClusterMember {
 }
 
 impl super::Store {
+    /// The earlier article `article` would be linked to, and how similar
+    /// it is, without storing anything: what `record_poll` would decide.
+    /// For diagnostics and the lookup benchmark (`benches/near.rs`).
+    pub async fn find_near(
+        &self,
+        article: Article,
+        feed_url: String,
+        matcher: NearHandle,
+    ) -> Result<Option<(i64, f64)>, super::StoreError> {
+        self.call(move |c| {
+            let feed = NearFeed {
+                feed_url: &feed_url,
+                site_url: None,
+                rights: None,
+                title: None,
+            };
+            let found = link(c, matcher.0.as_ref(), &feed, &article, Utc::now())?;
+            Ok(found.duplicate_of.zip(found.similarity))
+        })
+        .await
+    }
+
     /// Clusters of at least `min_size` articles with an article published
     /// (else first seen) at or after `since`, most recently active first.
     pub async fn clusters(

@@ -1,0 +1,199 @@
+//! Near-duplicate lookup with a large index.
+//!
+//! A plain `main`. It fills a fresh database with `--docs` fingerprinted
+//! articles (default 1,000,000; 30% short texts, publication times spread
+//! over 7 days) written straight into the store's tables with one
+//! transaction (the store's own path would take an hour to ingest that many
+//! bodies), then times `--lookups` calls of `Store::find_near`, the lookup
+//! `record_poll` runs before each new article: half are copies of stored
+//! articles (2 SimHash bits changed), half match nothing. One lookup at a
+//! time, on the store's single writer thread: that is one core.
+//!
+//! ```text
+//! cargo bench --bench near
+//! cargo bench --bench near -- --docs 200000 --lookups 5000
+//! ```
+//!
+//! Target from the syndication issue: at least 20,000 lookups/s with
+//! 1,000,000 indexed articles, and the index's size reported.
+
+use chrono::{Duration, TimeZone, Utc};
+use feedsieve::dedup::near::{self, NearConfig};
+use feedsieve::model::{Article, Fingerprint};
+use feedsieve::pipeline::Clusterer;
+use feedsieve::store::{NearHandle, Store};
+use feedsieve::syndication::{Flagger, Options, RuleSet};
+use rusqlite::params;
+use std::sync::Arc;
+use std::time::Instant;
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// SplitMix64: reproducible fingerprints.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// The `n`-th stored fingerprint.
+fn stored(n: u64) -> Fingerprint {
+    let mut rng = Rng(n);
+    let short = n % 10 < 3;
+    let mut shingles: Vec<u32> = (0..if short { 40 } else { 128 })
+        .map(|_| rng.next() as u32)
+        .collect();
+    let lead = shingles[..2].to_vec();
+    shingles.sort_unstable();
+    Fingerprint {
+        simhash: rng.next(),
+        words: if short { 42 } else { 300 },
+        shingles,
+        lead,
+    }
+}
+
+fn main() -> BenchResult<()> {
+    let docs = arg("--docs", 1_000_000);
+    let lookups = arg("--lookups", 20_000);
+    let config = NearConfig::default();
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("near.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Opening creates the schema.
+    rt.block_on(async {
+        Store::open(&db).await?.close().await;
+        BenchResult::Ok(())
+    })?;
+
+    let base = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let t = Instant::now();
+    {
+        let mut conn = rusqlite::Connection::open(&db)?;
+        conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF;")?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO feeds (id, url, added_url, next_check_at, created_at)
+             VALUES (1, 'https://wire.example/rss', 'https://wire.example/rss', ?1, ?1)",
+            [base.to_rfc3339()],
+        )?;
+        {
+            let mut article = tx.prepare(
+                "INSERT INTO articles (id, feed_id, item_key, content_hash, first_seen, last_seen, clustered)
+                 VALUES (?1, 1, ?2, 'h', ?3, ?3, 1)",
+            )?;
+            let mut doc = tx.prepare(
+                "INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
+                 VALUES (?1, 1, ?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut index = tx.prepare(
+                "INSERT OR IGNORE INTO near_index (key, published, article_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for n in 0..docs as u64 {
+                let id = n as i64 + 1;
+                let fp = stored(n);
+                let published = (base + Duration::seconds((n * 604_800 / docs as u64) as i64))
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                article.execute(params![id, format!("k{n}"), published])?;
+                doc.execute(params![
+                    id,
+                    published,
+                    fp.simhash as i64,
+                    fp.words,
+                    near::shingles_to_bytes(&fp.shingles)
+                ])?;
+                for key in near::index_keys(&fp, &config) {
+                    index.execute(params![key, published, id])?;
+                }
+            }
+        }
+        tx.commit()?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    let fill = t.elapsed().as_secs_f64();
+    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let index_bytes: i64 = rusqlite::Connection::open(&db)?
+        .query_row(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name IN
+             ('near_index', 'near_docs', 'near_docs_cluster')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(-1);
+
+    let flagger = Arc::new(Flagger {
+        rules: RuleSet::build(&[], &[])?,
+        options: Options {
+            flag_agency_own_feed: false,
+        },
+    });
+    let matcher = NearHandle(Arc::new(Clusterer {
+        flagger,
+        config,
+        window: Duration::days(7),
+    }));
+    let (found, secs) = rt.block_on(async {
+        let store = Store::open(&db).await?;
+        let mut rng = Rng(42);
+        let mut found = 0usize;
+        let t = Instant::now();
+        for i in 0..lookups {
+            let fp = if i % 2 == 0 {
+                // A copy of a stored long article, 2 bits off.
+                let mut n = rng.next() % docs as u64;
+                n += u64::from(n % 10 < 3) * 3 % docs as u64;
+                let mut fp = stored(n);
+                fp.simhash ^= 0b101;
+                fp
+            } else {
+                stored(docs as u64 + 1 + rng.next() % 1_000_000_000)
+            };
+            let article = Article {
+                published: Some(base + Duration::days(3)),
+                near: Some(fp),
+                ..Article::default()
+            };
+            let hit = store
+                .find_near(article, "https://other.example/rss".into(), matcher.clone())
+                .await?;
+            found += usize::from(hit.is_some());
+        }
+        let secs = t.elapsed().as_secs_f64();
+        store.close().await;
+        BenchResult::Ok((found, secs))
+    })?;
+    println!(
+        "near bench: {docs} indexed articles filled in {fill:.1} s; database {:.0} MB, \
+         of which the near-duplicate tables {}",
+        size(&db) as f64 / 1e6,
+        if index_bytes >= 0 {
+            format!("{:.0} MB", index_bytes as f64 / 1e6)
+        } else {
+            "not measured (no dbstat)".to_string()
+        }
+    );
+    println!(
+        "lookups: {lookups} in {secs:.2} s = {:.0}/s, {:.1} µs each; {found} found (half are copies)",
+        lookups as f64 / secs,
+        secs * 1e6 / lookups as f64
+    );
+    Ok(())
+}
