@@ -4,7 +4,7 @@
 //! Bodies are compared as a comparison text (datelines, disclaimers, credit
 //! lines and furniture removed by the syndication rules, then case-folded
 //! with quotes, dashes and punctuation dropped; see
-//! `syndication::Flagger::comparison_words`), cut into word 3-shingles:
+//! `syndication::Flagger::flag_and_compare`), cut into word 3-shingles:
 //!
 //! * long texts (at least `short_words` words on both sides): 64-bit SimHash
 //!   over the shingles, near-duplicate at a Hamming distance of at most

@@ -130,22 +130,14 @@ impl Flagger {
         self.rules.classify(&subject, self.options)
     }
 
-    /// The words near-duplicate matching compares (see `dedup::near`): the
-    /// body (text, else summary) without what the rules recognise at its
-    /// head and tail (datelines, disclaimers, credit and copyright lines,
-    /// partner footers, wire slugs), case-folded, with apostrophes dropped
-    /// and every other non-alphanumeric character a word break. Two
-    /// outlets' different footers then do not hide a shared text, and
+    /// Sets `article.syndication` and returns the words near-duplicate
+    /// matching compares (see `dedup::near`), from one scan of the body's
+    /// head and tail: the body (text, else summary) without what the rules
+    /// recognise there (datelines, disclaimers, credit and copyright
+    /// lines, partner footers, wire slugs), case-folded, with apostrophes
+    /// dropped and every other non-alphanumeric character a word break.
+    /// Two outlets' different footers then do not hide a shared text, and
     /// shared footers do not fake one. Furniture is already out of `text`.
-    pub fn comparison_words(&self, article: &Article) -> Vec<String> {
-        let Some(body) = article.text.as_deref().or(article.summary.as_deref()) else {
-            return Vec::new();
-        };
-        words_outside(body, self.rules.boilerplate_spans(body))
-    }
-
-    /// [`Flagger::flag`] and [`Flagger::comparison_words`] from one scan of
-    /// the body's head and tail.
     pub fn flag_and_compare(&self, article: &mut Article, feed: &FeedContext<'_>) -> Vec<String> {
         let c = self.classify(article, feed);
         article.syndication = c.verdict;
@@ -179,11 +171,6 @@ impl Flagger {
             own_copy: false,
         });
         decide(&hits)
-    }
-
-    /// Sets `article.syndication`.
-    pub fn flag(&self, article: &mut Article, feed: &FeedContext<'_>) {
-        article.syndication = self.classify(article, feed).verdict;
     }
 }
 
@@ -388,31 +375,8 @@ impl RuleSet {
     }
 }
 
-impl RuleSet {
-    /// Byte spans of `body` that head and tail rules match: what
-    /// comparison leaves out.
-    fn boilerplate_spans(&self, body: &str) -> Vec<(usize, usize)> {
-        let mut spans = Vec::new();
-        let head = head(body);
-        let tail = tail(body);
-        // `tail` is a slice of `body`, perhaps short of trailing blanks.
-        let tail_offset = tail.as_ptr() as usize - body.as_ptr() as usize;
-        for (region, text, offset) in [(Region::Head, head, 0), (Region::Tail, tail, tail_offset)] {
-            let Some((set, members)) = self.region(region) else {
-                continue;
-            };
-            for i in set.matches(text).iter() {
-                for m in self.rules[members[i]].regex.find_iter(text) {
-                    spans.push((offset + m.start(), offset + m.end()));
-                }
-            }
-        }
-        spans
-    }
-}
-
 /// The words of `body` outside the byte spans `cut`, case-folded; see
-/// [`Flagger::comparison_words`].
+/// [`Flagger::flag_and_compare`].
 fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> Vec<String> {
     cut.sort_unstable();
     let mut words = Vec::new();
