@@ -171,31 +171,17 @@ async fn poll_one(
 fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usize) -> PollRecord {
     let finished_at = Utc::now();
     PollRecord {
-        feed_id: feed.id,
-        started_at,
         finished_at,
-        url: feed.url.clone(),
         status: Some(200),
         outcome: "fetched".to_string(),
         bytes: bytes as u64,
         duration_ms: (finished_at - started_at).num_milliseconds().max(0) as u64,
-        error: None,
-        state: "ok",
         next_check_at: finished_at + chrono::Duration::minutes(30),
-        title: None,
-        site_url: None,
-        rights: None,
         validators: Some(Validators {
             etag: Some(format!("\"{}\"", feed.id)),
             last_modified: Some("Thu, 01 Jan 2026 00:00:00 GMT".to_string()),
         }),
-        body_hash: None,
-        moved_to: None,
-        moved_count: 0,
-        new_url: None,
-        schedule: None,
-        near: None,
-        articles: Vec::new(),
+        ..PollRecord::started(feed.id, feed.url.clone(), started_at)
     }
 }
 

@@ -250,30 +250,9 @@ impl Pipeline {
                 debug!(from = %hop.from, to = %hop.to, status = hop.status, "redirected");
             }
         }
-        let mut record = PollRecord {
-            feed_id: feed.id,
-            started_at,
-            finished_at: started_at,
-            url: feed.url.clone(),
-            status: fetch.status,
-            outcome: String::new(),
-            bytes: fetch.bytes,
-            duration_ms: 0,
-            error: None,
-            state: "ok",
-            next_check_at: started_at,
-            title: None,
-            site_url: None,
-            rights: None,
-            validators: None,
-            body_hash: None,
-            moved_to: None,
-            moved_count: 0,
-            new_url: None,
-            schedule: None,
-            near: None,
-            articles: Vec::new(),
-        };
+        let mut record = PollRecord::started(feed.id, feed.url.clone(), started_at);
+        record.status = fetch.status;
+        record.bytes = fetch.bytes;
         match moved {
             Move::None => {}
             Move::Track { target, count } => {

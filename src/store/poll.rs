@@ -2,8 +2,7 @@
 //! fetch-log row, all in one transaction, so a crash never leaves articles
 //! stored without the validators that describe them (or the reverse).
 
-use super::articles::NearLink;
-use super::articles::{UpsertCounts, upsert_articles};
+use super::articles::{NearLink, UpsertCounts, upsert_articles};
 use super::near::{self, NearFeed, NearHandle};
 use super::{Store, StoreError, fetch_log, ts};
 use crate::model::{Article, DocSchedule, FeedId, Posting, Validators};
@@ -50,6 +49,38 @@ pub struct PollRecord {
     /// Links new articles into near-duplicate clusters; `None` leaves them
     /// unlinked.
     pub near: Option<NearHandle>,
+}
+
+impl PollRecord {
+    /// A poll of `url` for `feed_id` started at `started_at` that has
+    /// learned nothing yet: state `ok`, no status, no body, no articles.
+    /// Callers fill in what the poll found.
+    pub fn started(feed_id: FeedId, url: String, started_at: DateTime<Utc>) -> PollRecord {
+        PollRecord {
+            feed_id,
+            started_at,
+            finished_at: started_at,
+            url,
+            status: None,
+            outcome: String::new(),
+            bytes: 0,
+            duration_ms: 0,
+            error: None,
+            state: "ok",
+            next_check_at: started_at,
+            title: None,
+            site_url: None,
+            rights: None,
+            validators: None,
+            body_hash: None,
+            moved_to: None,
+            moved_count: 0,
+            new_url: None,
+            schedule: None,
+            near: None,
+            articles: Vec::new(),
+        }
+    }
 }
 
 /// The feed row's new state after a poll.

@@ -17,31 +17,18 @@ fn article(key: &str, text: &str) -> Article {
 
 fn poll(feed: FeedId, at: DateTime<Utc>, articles: Vec<Article>) -> PollRecord {
     PollRecord {
-        feed_id: feed,
-        started_at: at,
-        finished_at: at,
-        url: "https://example.com/rss".to_string(),
         status: Some(200),
         outcome: "fetched".to_string(),
         bytes: 10,
         duration_ms: 1,
-        error: None,
-        state: "ok",
-        next_check_at: at,
         title: Some("Example".to_string()),
-        site_url: None,
-        rights: None,
         validators: Some(Validators {
             etag: Some("\"v1\"".to_string()),
             last_modified: None,
         }),
         body_hash: Some("b1".to_string()),
-        moved_to: None,
-        moved_count: 0,
-        new_url: None,
-        schedule: None,
-        near: None,
         articles,
+        ..PollRecord::started(feed, "https://example.com/rss".to_string(), at)
     }
 }
 
