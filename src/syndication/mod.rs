@@ -176,8 +176,8 @@ impl Flagger {
 
 /// The ids of the built-in rules (for checking `disable_rules`).
 pub fn builtin_rule_ids() -> Vec<String> {
-    toml::from_str::<RuleFile>(BUILTIN)
-        .map(|f| f.rules.into_iter().map(|r| r.id).collect())
+    rules::builtin_file()
+        .map(|f| f.rules.iter().map(|r| r.id.clone()).collect())
         .unwrap_or_default()
 }
 

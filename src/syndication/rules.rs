@@ -130,7 +130,7 @@ pub(super) fn squash(name: &str) -> String {
 /// Checks one user rule as the rule set will compile it (placeholders
 /// expanded, `unless` included), for config validation.
 pub fn check_rule(rule: &RuleSpec) -> Result<(), String> {
-    let builtin: RuleFile = toml::from_str(BUILTIN).map_err(|e| e.to_string())?;
+    let builtin = builtin_file().map_err(|e| e.to_string())?;
     let alternation = agency_alternation(&builtin.agencies);
     Regex::new(&expand(&rule.pattern, &alternation)).map_err(|e| format!("pattern: {e}"))?;
     if let Some(unless) = &rule.unless {
@@ -141,6 +141,16 @@ pub fn check_rule(rule: &RuleSpec) -> Result<(), String> {
 
 /// The rule file compiled into the binary.
 pub const BUILTIN: &str = include_str!("builtin.toml");
+
+/// [`BUILTIN`] parsed, once per process: config validation, every rule
+/// set built (each reload, `explain`, `reclassify`) and the id check all
+/// read it.
+pub fn builtin_file() -> Result<&'static RuleFile, RulesError> {
+    static FILE: std::sync::OnceLock<Result<RuleFile, String>> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| toml::from_str(BUILTIN).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| RulesError::Builtin(e.clone()))
+}
 
 /// A rule that does not compile, or a rule file that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -224,8 +234,7 @@ impl RuleSet {
     /// The built-in rules, minus `disabled`, plus `extra` (an extra rule
     /// with a built-in's id replaces it).
     pub fn build(extra: &[RuleSpec], disabled: &[String]) -> Result<RuleSet, RulesError> {
-        let builtin: RuleFile =
-            toml::from_str(BUILTIN).map_err(|e| RulesError::Builtin(e.to_string()))?;
+        let builtin = builtin_file()?;
         if let Some(unknown) = disabled
             .iter()
             .find(|id| !builtin.rules.iter().any(|r| &r.id == *id))
@@ -234,11 +243,12 @@ impl RuleSet {
         }
         let mut specs: Vec<RuleSpec> = builtin
             .rules
-            .into_iter()
+            .iter()
             .filter(|r| !disabled.contains(&r.id) && !extra.iter().any(|e| e.id == r.id))
+            .cloned()
             .collect();
         specs.extend(extra.iter().cloned());
-        RuleSet::compile(specs, builtin.agencies)
+        RuleSet::compile(specs, builtin.agencies.clone())
     }
 
     fn compile(specs: Vec<RuleSpec>, agencies: Vec<AgencySpec>) -> Result<RuleSet, RulesError> {
