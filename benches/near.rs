@@ -104,14 +104,14 @@ fn main() -> BenchResult<()> {
                  VALUES (?1, 1, ?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut index = tx.prepare(
-                "INSERT OR IGNORE INTO near_index (key, published, article_id) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5)",
             )?;
             for n in 0..docs as u64 {
                 let id = n as i64 + 1;
                 let fp = stored(n);
-                let published = (base + Duration::seconds((n * 604_800 / docs as u64) as i64))
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string();
+                let at = base + Duration::seconds((n * 604_800 / docs as u64) as i64);
+                let published = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
                 article.execute(params![id, format!("k{n}"), published])?;
                 doc.execute(params![
                     id,
@@ -121,7 +121,7 @@ fn main() -> BenchResult<()> {
                     near::shingles_to_bytes(&fp.shingles)
                 ])?;
                 for key in near::index_keys(&fp, &config) {
-                    index.execute(params![key, published, id])?;
+                    index.execute(params![key, at.timestamp(), id, fp.simhash as i64, fp.words])?;
                 }
             }
         }
@@ -133,7 +133,7 @@ fn main() -> BenchResult<()> {
     let index_bytes: i64 = rusqlite::Connection::open(&db)?
         .query_row(
             "SELECT SUM(pgsize) FROM dbstat WHERE name IN
-             ('near_index', 'near_docs', 'near_docs_cluster')",
+             ('near_keys', 'near_docs', 'near_docs_cluster')",
             [],
             |r| r.get(0),
         )
@@ -150,36 +150,51 @@ fn main() -> BenchResult<()> {
         config,
         window: Duration::days(7),
     }));
-    let (found, secs) = rt.block_on(async {
-        let store = Store::open(&db).await?;
-        let mut rng = Rng(42);
-        let mut found = 0usize;
-        let t = Instant::now();
-        for i in 0..lookups {
-            let fp = if i % 2 == 0 {
-                // A copy of a stored long article, 2 bits off.
-                let mut n = rng.next() % docs as u64;
-                n += u64::from(n % 10 < 3) * 3 % docs as u64;
-                let mut fp = stored(n);
-                fp.simhash ^= 0b101;
-                fp
-            } else {
-                stored(docs as u64 + 1 + rng.next() % 1_000_000_000)
-            };
-            let article = Article {
-                published: Some(base + Duration::days(3)),
-                near: Some(fp),
-                ..Article::default()
-            };
-            let hit = store
-                .find_near(article, "https://other.example/rss".into(), matcher.clone())
-                .await?;
-            found += usize::from(hit.is_some());
-        }
-        let secs = t.elapsed().as_secs_f64();
-        store.close().await;
-        BenchResult::Ok((found, secs))
-    })?;
+    // The same lookups twice: one call to the writer thread per lookup
+    // (the hand-off dominates), and in batches of `--batch` as
+    // `record_poll` runs them for a poll's new items.
+    let batch = arg("--batch", 100).max(1);
+    let run = |per_call: usize| {
+        rt.block_on(async {
+            let store = Store::open(&db).await?;
+            let mut rng = Rng(42);
+            let mut found = 0usize;
+            let t = Instant::now();
+            let mut done = 0;
+            while done < lookups {
+                let n = per_call.min(lookups - done);
+                let articles: Vec<Article> = (done..done + n)
+                    .map(|i| {
+                        let fp = if i % 2 == 0 {
+                            // A copy of a stored long article, 2 bits off.
+                            let mut n = rng.next() % docs as u64;
+                            n += u64::from(n % 10 < 3) * 3 % docs as u64;
+                            let mut fp = stored(n);
+                            fp.simhash ^= 0b101;
+                            fp
+                        } else {
+                            stored(docs as u64 + 1 + rng.next() % 1_000_000_000)
+                        };
+                        Article {
+                            published: Some(base + Duration::days(3)),
+                            near: Some(fp),
+                            ..Article::default()
+                        }
+                    })
+                    .collect();
+                let hits = store
+                    .find_near(articles, "https://other.example/rss".into(), matcher.clone())
+                    .await?;
+                found += hits.iter().filter(|h| h.is_some()).count();
+                done += n;
+            }
+            let secs = t.elapsed().as_secs_f64();
+            store.close().await;
+            BenchResult::Ok((found, secs))
+        })
+    };
+    let (found_one, secs_one) = run(1)?;
+    let (found, secs) = run(batch)?;
     println!(
         "near bench: {docs} indexed articles filled in {fill:.1} s; database {:.0} MB, \
          of which the near-duplicate tables {}",
@@ -191,9 +206,17 @@ fn main() -> BenchResult<()> {
         }
     );
     println!(
-        "lookups: {lookups} in {secs:.2} s = {:.0}/s, {:.1} µs each; {found} found (half are copies)",
+        "lookups in batches of {batch}: {lookups} in {secs:.2} s = {:.0}/s, {:.1} µs each; \
+         {found} found (half are copies)",
         lookups as f64 / secs,
         secs * 1e6 / lookups as f64
+    );
+    println!(
+        "lookups one call each: {:.0}/s, {:.1} µs each ({found_one} found); \
+         batched/one-by-one {:.2}x",
+        lookups as f64 / secs_one,
+        secs_one * 1e6 / lookups as f64,
+        secs_one / secs
     );
     Ok(())
 }

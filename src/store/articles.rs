@@ -6,6 +6,7 @@
 //! unless the content hash differs, in which case the row is edited in
 //! place. Items that drop out of a feed are never deleted here.
 
+use super::near::Linking;
 use super::{Store, StoreError, ts};
 use crate::dedup::{KnownItem, KnownKeys};
 use crate::model::{Article, Enclosure, FeedId, Reason, Syndication};
@@ -22,18 +23,33 @@ pub struct UpsertCounts {
     pub updated: u64,
 }
 
+/// The columns an edit writes, numbered as [`upsert_articles`] binds them.
+macro_rules! edited_columns {
+    () => {
+        "guid = ?3, url = ?4, title = ?5, authors = ?6, categories = ?7,
+            published = ?8, published_raw = ?9,
+            updated = CASE WHEN ?10 IS NOT NULL AND (updated IS NULL OR ?10 > updated) THEN ?10 ELSE ?18 END,
+            updated_raw = ?11, summary = ?12, content_html = ?13, text = ?14, language = ?15,
+            enclosures = ?16, content_hash = ?17, last_seen = ?18, furniture_lines = ?19,
+            syndicated = ?20, syndication_score = ?21, syndication_reasons = ?22,
+            syndication_source = ?23"
+    };
+}
+
 /// Inserts new articles, edits changed ones and touches `last_seen` on the
-/// rest, inside the caller's transaction. With `link`, each article that is
-/// not stored yet is first linked to its near-duplicates and written with
-/// the link in the same INSERT (a second write of a fresh row would cost as
-/// much as the first); `inserted` collects the new rows for indexing.
-pub(super) fn upsert_articles<'a>(
+/// rest, inside the caller's transaction. With `linking`, each article that
+/// is not stored yet is first linked to its near-duplicates and written
+/// with the link in the same INSERT (a second write of a fresh row would
+/// cost as much as the first), then indexed, so the next article of the
+/// same document finds it; when linking finds it is a stored item of this
+/// feed under a key that changed, that row takes the new key and the new
+/// content instead.
+pub(super) fn upsert_articles(
     tx: &Connection,
     feed_id: FeedId,
-    articles: &'a [Article],
+    articles: &[Article],
     now: DateTime<Utc>,
-    mut link: Option<Linker<'_>>,
-    inserted: &mut Vec<(&'a Article, i64, Option<i64>)>,
+    linking: Option<&Linking<'_>>,
 ) -> rusqlite::Result<UpsertCounts> {
     let now_s = ts(now);
     let mut insert = tx.prepare_cached(
@@ -51,16 +67,18 @@ pub(super) fn upsert_articles<'a>(
     // An edit keeps first_seen; `updated` takes the feed's own date when it
     // moved forward, else the time we noticed the change, because many feeds
     // edit items without touching their date.
-    let mut edit = tx.prepare_cached(
-        "UPDATE articles SET guid = ?3, url = ?4, title = ?5, authors = ?6, categories = ?7,
-            published = ?8, published_raw = ?9,
-            updated = CASE WHEN ?10 IS NOT NULL AND (updated IS NULL OR ?10 > updated) THEN ?10 ELSE ?18 END,
-            updated_raw = ?11, summary = ?12, content_html = ?13, text = ?14, language = ?15,
-            enclosures = ?16, content_hash = ?17, last_seen = ?18, furniture_lines = ?19,
-            syndicated = ?20, syndication_score = ?21, syndication_reasons = ?22,
-            syndication_source = ?23
-         WHERE feed_id = ?1 AND item_key = ?2 AND content_hash <> ?17",
-    )?;
+    let mut edit = tx.prepare_cached(concat!(
+        "UPDATE articles SET ",
+        edited_columns!(),
+        " WHERE feed_id = ?1 AND item_key = ?2 AND content_hash <> ?17"
+    ))?;
+    // The same edit of a row found by near-duplicate linking, which also
+    // takes the item's new key.
+    let mut rekey = tx.prepare_cached(concat!(
+        "UPDATE articles SET item_key = ?2, ",
+        edited_columns!(),
+        " WHERE id = ?24"
+    ))?;
     let mut touch = tx.prepare_cached(
         "UPDATE articles SET last_seen = ?3 WHERE feed_id = ?1 AND item_key = ?2",
     )?;
@@ -70,8 +88,8 @@ pub(super) fn upsert_articles<'a>(
         let authors = json_list(&a.authors);
         let categories = json_list(&a.categories);
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".to_string());
-        let near = match link.as_mut() {
-            Some(link) if !exists.exists(params![feed_id.0, a.item_key])? => link(a)?,
+        let near = match linking {
+            Some(l) if !exists.exists(params![feed_id.0, a.item_key])? => l.link(tx, a)?,
             _ => NearLink::default(),
         };
         let s = near.verdict.as_ref().unwrap_or(&a.syndication);
@@ -105,9 +123,16 @@ pub(super) fn upsert_articles<'a>(
             near.duplicate_of,
             near.similarity,
         ];
-        if insert.execute(p)? == 1 {
+        if let Some(id) = near.same_item {
+            let mut edited = p[..23].to_vec();
+            edited.push(&id);
+            rekey.execute(edited.as_slice())?;
+            counts.updated += 1;
+        } else if insert.execute(p)? == 1 {
             counts.new += 1;
-            inserted.push((a, tx.last_insert_rowid(), near.cluster_id));
+            if let Some(l) = linking {
+                l.index(tx, a, tx.last_insert_rowid(), near.cluster_id)?;
+            }
         // The edit takes the article's own columns, ?1 to ?23; links are
         // made once, at insert.
         } else if edit.execute(&p[..23])? == 1 {
@@ -119,8 +144,6 @@ pub(super) fn upsert_articles<'a>(
     Ok(counts)
 }
 
-/// Links a new article before it is inserted (see [`upsert_articles`]).
-pub(super) type Linker<'l> = &'l mut dyn FnMut(&Article) -> rusqlite::Result<NearLink>;
 
 /// What near-duplicate linking decided for a new article, written with it.
 #[derive(Debug, Default)]
@@ -133,6 +156,8 @@ pub(super) struct NearLink {
     pub similarity: Option<f64>,
     /// The verdict with `cross_source_copy` added, when it changed.
     pub verdict: Option<Syndication>,
+    /// A stored article of the same feed this one is, under a new key.
+    pub same_item: Option<i64>,
 }
 
 pub(super) fn reasons_json(reasons: &[Reason]) -> String {

@@ -392,12 +392,8 @@ impl Store {
         self.call(move |c| {
             let tx = c.savepoint()?;
             // The near-duplicate index has no foreign key (see the schema);
-            // its rows go with the feed's fingerprints, in one scan.
-            tx.execute(
-                "DELETE FROM near_index WHERE article_id IN
-                    (SELECT article_id FROM near_docs WHERE feed_id = ?1)",
-                [id.0],
-            )?;
+            // its rows go with the feed, in one scan.
+            tx.execute("DELETE FROM near_keys WHERE feed_id = ?1", [id.0])?;
             let removed = tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1;
             tx.commit()?;
             Ok(removed)

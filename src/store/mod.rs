@@ -197,6 +197,13 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
          PRAGMA busy_timeout = 5000;",
     )
     .map_err(open_err)?;
+    // Plans must not depend on bound values. Without this, SQLite (built
+    // with STAT4) marks a statement whose `LIMIT ?` or range it planned
+    // with to be prepared again on every new binding, and a cached
+    // statement was parsed afresh on each run: the near-duplicate lookup
+    // spent most of its time in the parser.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(open_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     schema::migrate(&mut conn).map_err(open_err)?;
     Ok(conn)

@@ -1,7 +1,8 @@
 //! The near-duplicate index and the cluster links between articles.
 //!
-//! The store keeps `near_index` (one row per index key of an article,
-//! with its publication time) and each article's `cluster_id`,
+//! The store keeps `near_docs` (each article's fingerprint) and
+//! `near_keys` (one row per index key of an article, with its publication
+//! time, feed and SimHash) and each article's `cluster_id`,
 //! `duplicate_of` and `similarity`; which articles are near-duplicates is
 //! decided by a [`NearMatcher`] the caller hands in, so no matching rule
 //! lives here. Linking runs inside `record_poll`'s transaction on the
@@ -13,7 +14,8 @@ use super::ts;
 use crate::dedup::near::{shingles_from_bytes, shingles_to_bytes};
 use crate::model::{Article, Fingerprint, Syndication};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// An earlier article that shares an index key with a new one. Its feed
@@ -22,6 +24,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct NearCandidate {
     pub id: i64,
+    pub feed_id: i64,
+    /// Read only for the one chosen.
     pub cluster_id: i64,
     pub feed_url: String,
     pub site_url: Option<String>,
@@ -99,24 +103,38 @@ pub struct ClusterMember {
 }
 
 impl super::Store {
-    /// The earlier article `article` would be linked to, and how similar
-    /// it is, without storing anything: what `record_poll` would decide.
-    /// For diagnostics and the lookup benchmark (`benches/near.rs`).
+    /// For each of `articles`, the earlier article it would be linked to
+    /// and how similar it is, without storing anything: what `record_poll`
+    /// would decide, in one call to the writer thread as a poll's items
+    /// are. For diagnostics and the lookup benchmark (`benches/near.rs`).
     pub async fn find_near(
         &self,
-        article: Article,
+        articles: Vec<Article>,
         feed_url: String,
         matcher: NearHandle,
-    ) -> Result<Option<(i64, f64)>, super::StoreError> {
+    ) -> Result<Vec<Option<(i64, f64)>>, super::StoreError> {
         self.call(move |c| {
-            let feed = NearFeed {
-                feed_url: &feed_url,
-                site_url: None,
-                rights: None,
-                title: None,
+            let linking = Linking {
+                matcher: matcher.0.as_ref(),
+                feed: NearFeed {
+                    feed_url: &feed_url,
+                    site_url: None,
+                    rights: None,
+                    title: None,
+                },
+                // No feed of the database: every match is another item.
+                feed_id: 0,
+                doc_keys: HashSet::new(),
+                now: Utc::now(),
             };
-            let found = link(c, matcher.0.as_ref(), &feed, &article, Utc::now())?;
-            Ok(found.duplicate_of.zip(found.similarity))
+            // One read transaction, as `record_poll` has.
+            let tx = c.transaction()?;
+            let mut found = Vec::with_capacity(articles.len());
+            for article in &articles {
+                let link = linking.link(&tx, article)?;
+                found.push(link.duplicate_of.zip(link.similarity));
+            }
+            Ok(found)
         })
         .await
     }
@@ -196,147 +214,197 @@ impl super::Store {
 /// of them made ingestion quadratic.
 const CANDIDATES_PER_KEY: i64 = 32;
 
-/// A similarity that ends the search for a better candidate.
+/// A similarity that ends the search for a better candidate once the key
+/// that found it has been read to its end.
 const GOOD_ENOUGH: f32 = 0.95;
 
 /// Candidates whose shingles are read and compared, at most, per new
 /// article.
 const SHINGLES_PER_ARTICLE: usize = 16;
 
-/// Decides, before a new article is inserted, which earlier article in the
-/// window it is a near-duplicate of (the most similar; the first found at
-/// [`GOOD_ENOUGH`]), and its verdict if that copy came from another host.
-pub(super) fn link(
-    tx: &Connection,
-    matcher: &dyn NearMatcher,
-    feed: &NearFeed<'_>,
-    article: &Article,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<NearLink> {
-    let Some(fp) = &article.near else {
-        return Ok(NearLink {
-            clustered: true,
-            ..NearLink::default()
-        });
-    };
-    // One query per key: the primary key (key, published) serves each in
-    // order and stops at the limit, where one query over all keys must
-    // gather and sort every row of a crowded key first.
-    let mut candidates = tx.prepare_cached(
-        "SELECT d.article_id, d.cluster, d.simhash, d.words
-         FROM near_index n JOIN near_docs d ON d.article_id = n.article_id
-         WHERE n.key = ?1 AND n.published BETWEEN ?2 AND ?3
-         ORDER BY n.published DESC LIMIT ?4",
-    )?;
-    let mut stored_shingles =
-        tx.prepare_cached("SELECT shingles FROM near_docs WHERE article_id = ?1")?;
-    let published = article.published.unwrap_or(now);
-    let window = matcher.window();
-    let mut best: Option<(f32, NearCandidate)> = None;
-    let mut seen = std::collections::HashSet::new();
-    let mut shingles_read = 0;
-    'keys: for key in matcher.keys(fp) {
-        let rows = candidates.query_map(
-            params![
+/// Same-feed matches whose key is looked up (is it still listed?), at
+/// most, per new article.
+const LISTED_CHECKS: usize = 16;
+
+/// Everything linking needs to know about the poll being stored.
+pub(super) struct Linking<'a> {
+    pub matcher: &'a dyn NearMatcher,
+    pub feed: NearFeed<'a>,
+    pub feed_id: i64,
+    /// The keys of every item in the stored document. A near-duplicate in
+    /// the same feed whose key is still listed is another item; one whose
+    /// key has gone is the same item under a new guid or URL.
+    pub doc_keys: HashSet<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+impl Linking<'_> {
+    /// Decides, before a new article is inserted, what it is: the same item
+    /// as a stored article of this feed whose key changed (an http→https
+    /// move, a slug edit, a new guid), or a new article near-duplicating an
+    /// earlier one in the window (the most similar; at [`GOOD_ENOUGH`] the
+    /// search ends), with its verdict if that copy came from another host.
+    pub(super) fn link(&self, tx: &Connection, article: &Article) -> rusqlite::Result<NearLink> {
+        let Some(fp) = &article.near else {
+            return Ok(NearLink {
+                clustered: true,
+                ..NearLink::default()
+            });
+        };
+        // One query per key: the primary key (key, published) serves each
+        // in order and stops at the limit, and the rows carry what the
+        // SimHash test needs, so a chance collision costs no other read.
+        let mut candidates = tx.prepare_cached(
+            "SELECT article_id, feed_id, simhash, words FROM near_keys
+             WHERE key = ?1 AND published BETWEEN ?2 AND ?3
+             ORDER BY published DESC LIMIT ?4",
+        )?;
+        let mut stored_shingles =
+            tx.prepare_cached("SELECT shingles FROM near_docs WHERE article_id = ?1")?;
+        let mut stored_key = tx.prepare_cached("SELECT item_key FROM articles WHERE id = ?1")?;
+        let published = article.published.unwrap_or(self.now).timestamp();
+        let window = self.matcher.window().num_seconds();
+        let mut best: Option<(f32, NearCandidate)> = None;
+        let mut same_item: Option<(f32, i64)> = None;
+        let mut seen = HashSet::new();
+        let (mut shingles_read, mut listed_checks) = (0, 0);
+        for key in self.matcher.keys(fp) {
+            let mut rows = candidates.query(params![
                 key,
-                ts(published - window),
-                ts(published + window),
+                published - window,
+                published + window,
                 CANDIDATES_PER_KEY
-            ],
-            |r| {
-                Ok(NearCandidate {
+            ])?;
+            let mut done = false;
+            while let Some(r) = rows.next()? {
+                let mut candidate = NearCandidate {
                     id: r.get(0)?,
-                    cluster_id: r.get(1)?,
+                    feed_id: r.get(1)?,
+                    cluster_id: 0,
                     feed_url: String::new(),
                     site_url: None,
                     url: None,
                     simhash: r.get::<_, i64>(2)? as u64,
                     words: r.get::<_, i64>(3)?.max(0) as u32,
                     shingles: None,
-                })
-            },
-        )?;
-        for candidate in rows {
-            let mut candidate = candidate?;
-            if !seen.insert(candidate.id) {
-                continue;
-            }
-            if matcher.needs_shingles(article, &candidate) {
-                if shingles_read == SHINGLES_PER_ARTICLE {
+                };
+                if !seen.insert(candidate.id) {
                     continue;
                 }
-                shingles_read += 1;
-                let bytes: Vec<u8> = stored_shingles.query_row([candidate.id], |r| r.get(0))?;
-                candidate.shingles = Some(shingles_from_bytes(&bytes));
+                if self.matcher.needs_shingles(article, &candidate) {
+                    if shingles_read == SHINGLES_PER_ARTICLE {
+                        continue;
+                    }
+                    shingles_read += 1;
+                    let bytes: Option<Vec<u8>> = stored_shingles
+                        .query_row([candidate.id], |r| r.get(0))
+                        .optional()?;
+                    candidate.shingles = Some(shingles_from_bytes(&bytes.unwrap_or_default()));
+                }
+                let Some(s) = self.matcher.similarity(article, &candidate) else {
+                    continue;
+                };
+                done |= s >= GOOD_ENOUGH;
+                if candidate.feed_id == self.feed_id
+                    && same_item.is_none_or(|(bs, _)| s > bs)
+                    && listed_checks < LISTED_CHECKS
+                {
+                    listed_checks += 1;
+                    let key: Option<String> = stored_key
+                        .query_row([candidate.id], |r| r.get(0))
+                        .optional()?;
+                    if key.is_some_and(|k| !self.doc_keys.contains(k.as_str())) {
+                        same_item = Some((s, candidate.id));
+                        continue;
+                    }
+                }
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(bs, bc)| s > *bs || (s == *bs && candidate.id < bc.id));
+                if better {
+                    best = Some((s, candidate));
+                }
             }
-            let Some(s) = matcher.similarity(article, &candidate) else {
-                continue;
-            };
-            let better = best
-                .as_ref()
-                .is_none_or(|(bs, bc)| s > *bs || (s == *bs && candidate.id < bc.id));
-            if better {
-                best = Some((s, candidate));
-            }
-            // As good as a match gets: a flood of near-identical items must
-            // not cost a full scan each.
-            if s >= GOOD_ENOUGH {
-                break 'keys;
+            // The rest of a key that found a near-copy is still read: the
+            // same item under its old key may sit beside copies from other
+            // feeds, and it must win over them.
+            if done {
+                break;
             }
         }
+        if let Some((_, id)) = same_item {
+            return Ok(NearLink {
+                clustered: true,
+                same_item: Some(id),
+                ..NearLink::default()
+            });
+        }
+        let mut link = NearLink {
+            clustered: true,
+            ..NearLink::default()
+        };
+        if let Some((s, mut c)) = best {
+            let origin = tx
+                .prepare_cached(
+                    "SELECT d.cluster, f.url, f.site_url, a.url
+                     FROM near_docs d JOIN articles a ON a.id = d.article_id
+                     JOIN feeds f ON f.id = a.feed_id
+                     WHERE d.article_id = ?1",
+                )?
+                .query_row([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            // None: an index row outliving its article; no link then.
+            if let Some(origin) = origin {
+                (c.cluster_id, c.feed_url, c.site_url, c.url) = origin;
+                link.verdict = self.matcher.copied(article, &self.feed, &c, s);
+                link.cluster_id = Some(c.cluster_id);
+                link.duplicate_of = Some(c.id);
+                link.similarity = Some(f64::from(s));
+            }
+        }
+        Ok(link)
     }
-    let mut verdict = None;
-    if let Some((s, c)) = best.as_mut() {
-        let mut origin = tx.prepare_cached(
-            "SELECT f.url, f.site_url, a.url FROM articles a JOIN feeds f ON f.id = a.feed_id
-             WHERE a.id = ?1",
-        )?;
-        (c.feed_url, c.site_url, c.url) =
-            origin.query_row([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        verdict = matcher.copied(article, feed, c, *s);
-    }
-    Ok(NearLink {
-        clustered: true,
-        cluster_id: best.as_ref().map(|(_, c)| c.cluster_id),
-        duplicate_of: best.as_ref().map(|(_, c)| c.id),
-        similarity: best.as_ref().map(|(s, _)| f64::from(*s)),
-        verdict,
-    })
-}
 
-/// Stores a new article's fingerprint and index keys, so later articles
-/// find it; `cluster` is its cluster's first article, `None` for itself.
-pub(super) fn index(
-    tx: &Connection,
-    matcher: &dyn NearMatcher,
-    feed_id: i64,
-    article: &Article,
-    id: i64,
-    cluster: Option<i64>,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    let Some(fp) = &article.near else {
-        return Ok(());
-    };
-    let published = ts(article.published.unwrap_or(now));
-    tx.prepare_cached(
-        "INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        id,
-        feed_id,
-        cluster.unwrap_or(id),
-        published,
-        fp.simhash as i64,
-        fp.words,
-        shingles_to_bytes(&fp.shingles)
-    ])?;
-    let keys = serde_json::to_string(&matcher.keys(fp)).unwrap_or_else(|_| "[]".into());
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO near_index (key, article_id, published)
-         SELECT value, ?2, ?3 FROM json_each(?1)",
-    )?
-    .execute(params![keys, id, published])?;
-    Ok(())
+    /// Stores a new article's fingerprint and index keys, so later articles
+    /// find it; `cluster` is its cluster's first article, `None` for itself.
+    pub(super) fn index(
+        &self,
+        tx: &Connection,
+        article: &Article,
+        id: i64,
+        cluster: Option<i64>,
+    ) -> rusqlite::Result<()> {
+        let Some(fp) = &article.near else {
+            return Ok(());
+        };
+        let published = article.published.unwrap_or(self.now);
+        tx.prepare_cached(
+            "INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            id,
+            self.feed_id,
+            cluster.unwrap_or(id),
+            ts(published),
+            fp.simhash as i64,
+            fp.words,
+            shingles_to_bytes(&fp.shingles)
+        ])?;
+        let mut key_row = tx.prepare_cached(
+            "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for key in self.matcher.keys(fp) {
+            key_row.execute(params![
+                key,
+                published.timestamp(),
+                id,
+                self.feed_id,
+                fp.simhash as i64,
+                fp.words
+            ])?;
+        }
+        Ok(())
+    }
 }

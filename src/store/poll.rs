@@ -2,8 +2,8 @@
 //! fetch-log row, all in one transaction, so a crash never leaves articles
 //! stored without the validators that describe them (or the reverse).
 
-use super::articles::{NearLink, UpsertCounts, upsert_articles};
-use super::near::{self, NearFeed, NearHandle};
+use super::articles::{UpsertCounts, upsert_articles};
+use super::near::{Linking, NearFeed, NearHandle};
 use super::{Store, StoreError, fetch_log, ts};
 use crate::model::{Article, DocSchedule, FeedId, Posting, Validators};
 use chrono::{DateTime, Utc};
@@ -162,39 +162,25 @@ impl Store {
             {
                 warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
             }
-            let mut inserted = Vec::new();
-            let feed = NearFeed {
-                feed_url: &poll.url,
-                site_url: poll.site_url.as_deref(),
-                rights: poll.rights.as_deref(),
-                title: poll.title.as_deref(),
-            };
-            let matcher = poll.near.as_ref().map(|NearHandle(m)| m.as_ref());
-            let mut linker = |a: &Article| match matcher {
-                Some(m) => near::link(&tx, m, &feed, a, poll.finished_at),
-                None => Ok(NearLink::default()),
-            };
+            let linking = poll.near.as_ref().map(|NearHandle(m)| Linking {
+                matcher: m.as_ref(),
+                feed: NearFeed {
+                    feed_url: &poll.url,
+                    site_url: poll.site_url.as_deref(),
+                    rights: poll.rights.as_deref(),
+                    title: poll.title.as_deref(),
+                },
+                feed_id: poll.feed_id.0,
+                doc_keys: poll.articles.iter().map(|a| a.item_key.as_str()).collect(),
+                now: poll.finished_at,
+            });
             let counts = upsert_articles(
                 &tx,
                 poll.feed_id,
                 &poll.articles,
                 poll.finished_at,
-                matcher.is_some().then_some(&mut linker as &mut dyn FnMut(&Article) -> _),
-                &mut inserted,
+                linking.as_ref(),
             )?;
-            if let Some(m) = matcher {
-                for (article, id, cluster) in &inserted {
-                    near::index(
-                        &tx,
-                        m,
-                        poll.feed_id.0,
-                        article,
-                        *id,
-                        *cluster,
-                        poll.finished_at,
-                    )?;
-                }
-            }
             fetch_log::insert(&tx, &poll, counts)?;
             tx.commit()?;
             Ok(counts)

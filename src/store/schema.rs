@@ -150,6 +150,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key, published, article_id)
     ) WITHOUT ROWID;
     ",
+    // 5: the index rows carry what the SimHash test reads (feed, SimHash,
+    // words) and an integer time. Candidates of `near_index` were each
+    // joined to `near_docs`, one random page per chance band collision:
+    // with a million articles that was most of a lookup.
+    "
+    CREATE TABLE near_keys (
+        -- A SimHash band or lead shingle (`dedup::near::index_keys`).
+        key        INTEGER NOT NULL,
+        -- Publication time, else first seen, in Unix seconds.
+        published  INTEGER NOT NULL,
+        article_id INTEGER NOT NULL,
+        feed_id    INTEGER NOT NULL,
+        simhash    INTEGER NOT NULL,
+        words      INTEGER NOT NULL,
+        PRIMARY KEY (key, published, article_id)
+    ) WITHOUT ROWID;
+    INSERT INTO near_keys (key, published, article_id, feed_id, simhash, words)
+        SELECT n.key, unixepoch(n.published), n.article_id, d.feed_id, d.simhash, d.words
+        FROM near_index n JOIN near_docs d ON d.article_id = n.article_id;
+    DROP TABLE near_index;
+    ",
 ];
 
 /// The schema version this build writes.
