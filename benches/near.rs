@@ -73,7 +73,14 @@ fn main() -> BenchResult<()> {
     let lookups = arg("--lookups", 20_000);
     let config = NearConfig::default();
     let dir = tempfile::tempdir()?;
-    let db = dir.path().join("near.db");
+    // `--keep FILE`: fill FILE once and reuse it on later runs with the same
+    // `--docs` (for A/B runs of the lookup; the fill takes a minute).
+    let keep = std::env::args()
+        .skip_while(|a| a != "--keep")
+        .nth(1)
+        .map(std::path::PathBuf::from);
+    let reuse = keep.as_ref().is_some_and(|k| k.exists());
+    let db = keep.unwrap_or_else(|| dir.path().join("near.db"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -85,7 +92,7 @@ fn main() -> BenchResult<()> {
 
     let base = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
     let t = Instant::now();
-    {
+    if !reuse {
         let mut conn = rusqlite::Connection::open(&db)?;
         conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF;")?;
         let tx = conn.transaction()?;
@@ -121,7 +128,13 @@ fn main() -> BenchResult<()> {
                     near::shingles_to_bytes(&fp.shingles)
                 ])?;
                 for key in near::index_keys(&fp, &config) {
-                    index.execute(params![key, at.timestamp(), id, fp.simhash as i64, fp.words])?;
+                    index.execute(params![
+                        key,
+                        at.timestamp(),
+                        id,
+                        fp.simhash as i64,
+                        fp.words
+                    ])?;
                 }
             }
         }
@@ -183,7 +196,11 @@ fn main() -> BenchResult<()> {
                     })
                     .collect();
                 let hits = store
-                    .find_near(articles, "https://other.example/rss".into(), matcher.clone())
+                    .find_near(
+                        articles,
+                        "https://other.example/rss".into(),
+                        matcher.clone(),
+                    )
                     .await?;
                 found += hits.iter().filter(|h| h.is_some()).count();
                 done += n;

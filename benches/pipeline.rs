@@ -34,13 +34,14 @@ mod full_path;
 use corpus::FeedDoc;
 use feedsieve::dedup;
 use feedsieve::dedup::KnownKeys;
+use feedsieve::dedup::near;
 use feedsieve::dedup::near::NearConfig;
 use feedsieve::model::Article;
 use feedsieve::normalize;
 use feedsieve::parse;
 use feedsieve::pipeline::Clusterer;
 use feedsieve::store::NearHandle;
-use feedsieve::syndication::{Flagger, Options as FlagOptions, RuleSet};
+use feedsieve::syndication::{FeedContext, Flagger, Options as FlagOptions, RuleSet};
 use full_path::{BenchResult, IN_FLIGHT, context};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -82,8 +83,9 @@ fn main() -> BenchResult<()> {
     let notes = store_stages(&docs, &urls, &mut rows)?;
     print_table(&rows, bytes);
     println!(
-        "(c) split (last repetition): parse {:.2} s, normalize {:.2} s, dedup {:.2} s",
-        split.parse, split.normalize, split.dedup
+        "(c) split (last repetition): parse {:.2} s, normalize {:.2} s, dedup {:.2} s; \
+         (c+) adds flag {:.2} s, fingerprint {:.2} s",
+        split.parse, split.normalize, split.dedup, split.flag, split.fingerprint
     );
     println!("{notes}");
     println!(
@@ -110,11 +112,20 @@ fn cpu_stages(docs: &[FeedDoc], urls: &[String], reps: usize) -> BenchResult<(Ve
         reps,
         "(c) parse+normalize+dedup, 1 thread",
         || {
-            let (n, s) = cpu_path(docs, urls)?;
+            let (n, s) = cpu_path(docs, urls, None)?;
             split = s;
             Ok(n)
         },
     )?);
+    let flagger = flagger()?;
+    let mut flag_split = Split::default();
+    rows.push(best_of(reps, "(c+) (c) with flags, fingerprints", || {
+        let (n, s) = cpu_path(docs, urls, Some(&flagger))?;
+        flag_split = s;
+        Ok(n)
+    })?);
+    split.flag = flag_split.flag;
+    split.fingerprint = flag_split.fingerprint;
     Ok((rows, split))
 }
 
@@ -152,32 +163,37 @@ fn store_stages(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let cpu = cpu_secs();
     let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None, None))?;
+    let cpu_d = cpu_secs() - cpu;
     rows.push(Row {
         name: "(d) full path + store, all cores",
         items: full.stored,
         secs: full.secs,
     });
-    let flagger = Arc::new(Flagger {
-        rules: RuleSet::build(&[], &[])?,
-        options: FlagOptions {
-            flag_agency_own_feed: false,
-        },
-    });
+    let flagger = Arc::new(flagger()?);
     let near = NearHandle(Arc::new(Clusterer {
         flagger: flagger.clone(),
         config: NearConfig::default(),
         window: chrono::Duration::days(7),
     }));
+    let cpu = cpu_secs();
     let flagged = runtime.block_on(full_path::full_path(
         docs.clone(),
         urls.clone(),
         Some(flagger),
         std::env::var("NO_NEAR").is_err().then_some(near),
     ))?;
+    let cpu_plus = cpu_secs() - cpu;
     println!(
         "(d+) wall time summed over feeds: ingest {:.2} s, record_poll {:.2} s",
         flagged.ingest_wall, flagged.record_wait
+    );
+    // Both include building the store and adding the feeds; on a machine
+    // with few cores the ratio of CPU time is what the wall time follows.
+    println!(
+        "CPU time, all threads: (d) {cpu_d:.2} s, (d+) {cpu_plus:.2} s, ratio {:.2}",
+        cpu_plus / cpu_d
     );
     rows.push(Row {
         name: "(d+) (d) with flags and clusters",
@@ -263,9 +279,16 @@ struct Split {
     parse: f64,
     normalize: f64,
     dedup: f64,
+    /// (c+) only: `flag_and_compare`, and the fingerprints of its words.
+    flag: f64,
+    fingerprint: f64,
 }
 
-fn cpu_path(docs: &[FeedDoc], urls: &[String]) -> BenchResult<(usize, Split)> {
+fn cpu_path(
+    docs: &[FeedDoc],
+    urls: &[String],
+    flagger: Option<&Flagger>,
+) -> BenchResult<(usize, Split)> {
     let mut items = 0;
     let mut split = Split::default();
     let known = KnownKeys::new();
@@ -280,11 +303,28 @@ fn cpu_path(docs: &[FeedDoc], urls: &[String]) -> BenchResult<(usize, Split)> {
             .map(|e| normalize::normalize_entry(e, &ctx))
             .collect();
         let t2 = Instant::now();
-        dedup::assign_keys(&mut articles, &known);
+        if let Some(flagger) = flagger {
+            let feed = FeedContext {
+                site_url: parsed.site_url.as_deref(),
+                feed_url: url,
+                rights: parsed.rights.as_deref(),
+                title: parsed.title.as_deref(),
+            };
+            for article in &mut articles {
+                let f0 = Instant::now();
+                let compared = flagger.flag_and_compare(article, &feed);
+                let f1 = Instant::now();
+                article.near = near::fingerprint(&compared);
+                split.flag += (f1 - f0).as_secs_f64();
+                split.fingerprint += f1.elapsed().as_secs_f64();
+            }
+        }
         let t3 = Instant::now();
+        dedup::assign_keys(&mut articles, &known);
+        let t4 = Instant::now();
         split.parse += (t1 - t0).as_secs_f64();
         split.normalize += (t2 - t1).as_secs_f64();
-        split.dedup += (t3 - t2).as_secs_f64();
+        split.dedup += (t4 - t3).as_secs_f64();
         items += black_box(articles).len();
     }
     Ok((items, split))
@@ -317,6 +357,31 @@ fn mb(bytes: usize) -> f64 {
 }
 
 /// A `kB` line of /proc/self/status in MB (0 where there is no procfs).
+/// The built-in rules, as the daemon's defaults build them.
+fn flagger() -> BenchResult<Flagger> {
+    Ok(Flagger {
+        rules: RuleSet::build(&[], &[])?,
+        options: FlagOptions {
+            flag_agency_own_feed: false,
+        },
+    })
+}
+
+/// User plus system CPU time of the whole process so far, in seconds
+/// (`/proc/self/stat`, at the kernel's 100 ticks per second).
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn proc_status_mb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -68,17 +68,11 @@ impl Default for NearConfig {
 
 /// FNV-1a, 64 bits: a fixed hash, so fingerprints stored by one build are
 /// comparable with the next (std's hasher makes no such promise).
-fn fnv1a(parts: &[&str]) -> u64 {
+fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            h ^= u64::from(b' ');
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        for b in part.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
@@ -91,24 +85,70 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The fingerprint of a comparison text given as its words; `None` when it
-/// has fewer than [`MIN_WORDS`].
-pub fn fingerprint(words: &[&str]) -> Option<Fingerprint> {
-    if words.len() < MIN_WORDS {
-        return None;
+/// Byte `i` spread out: bit `b` of `i` becomes byte `b` of the result
+/// (0 or 1), so eight bit counters advance with one addition.
+const SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut b = 0;
+        while b < 8 {
+            if (i >> b) & 1 == 1 {
+                table[i] |= 1 << (8 * b);
+            }
+            b += 1;
+        }
+        i += 1;
     }
-    let hashes: Vec<u64> = words.windows(3).map(|w| mix(fnv1a(w))).collect();
-    let mut counts = [0i32; 64];
-    for h in &hashes {
-        for (bit, count) in counts.iter_mut().enumerate() {
-            *count += if h >> bit & 1 == 1 { 1 } else { -1 };
+    table
+};
+
+/// The SimHash of `hashes`: bit `b` is set when more than half of them
+/// have it set. Counted eight bits per addition in byte lanes, emptied
+/// before a lane could overflow.
+fn simhash(hashes: &[u64]) -> u64 {
+    let mut ones = [0u32; 64];
+    for chunk in hashes.chunks(255) {
+        let mut lanes = [0u64; 8];
+        for h in chunk {
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                *lane += SPREAD[((h >> (8 * j)) & 0xff) as usize];
+            }
+        }
+        for (j, lane) in lanes.iter().enumerate() {
+            for b in 0..8 {
+                ones[8 * j + b] += ((lane >> (8 * b)) & 0xff) as u32;
+            }
         }
     }
-    let simhash = counts
-        .iter()
+    let n = hashes.len() as u32;
+    ones.iter()
         .enumerate()
-        .filter(|(_, c)| **c > 0)
-        .fold(0u64, |acc, (bit, _)| acc | 1 << bit);
+        .filter(|(_, c)| 2 * **c > n)
+        .fold(0u64, |acc, (bit, _)| acc | 1 << bit)
+}
+
+/// The fingerprint of a comparison text (words joined by single spaces,
+/// as `Flagger::flag_and_compare` gives it); `None` when it has fewer
+/// than [`MIN_WORDS`] words. A shingle is three words with their spaces,
+/// hashed as they stand in the text.
+pub fn fingerprint(text: &str) -> Option<Fingerprint> {
+    // Where each word starts, and the text's end as a last "start".
+    let mut starts: Vec<usize> = Vec::with_capacity(text.len() / 5);
+    if !text.is_empty() {
+        starts.push(0);
+    }
+    starts.extend(word_starts_after_first(text));
+    let words = starts.len();
+    if words < MIN_WORDS {
+        return None;
+    }
+    starts.push(text.len() + 1);
+    let bytes = text.as_bytes();
+    let hashes: Vec<u64> = starts
+        .windows(4)
+        .map(|w| mix(fnv1a(&bytes[w[0]..w[3] - 1])))
+        .collect();
     let lead = hashes
         .iter()
         .take(LEAD_SHINGLES)
@@ -122,11 +162,19 @@ pub fn fingerprint(words: &[&str]) -> Option<Fingerprint> {
     shingles.sort_unstable();
     shingles.dedup();
     Some(Fingerprint {
-        simhash,
-        words: u32::try_from(words.len()).unwrap_or(u32::MAX),
+        simhash: simhash(&hashes),
+        words: u32::try_from(words).unwrap_or(u32::MAX),
         shingles,
         lead,
     })
+}
+
+/// The start of every word after the first: one past each space.
+fn word_starts_after_first(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b' ')
+        .map(|(i, _)| i + 1)
 }
 
 /// Bits in which two SimHashes differ.
@@ -226,7 +274,7 @@ mod tests {
 
     fn fp(text: &str) -> Fingerprint {
         let words: Vec<&str> = text.split_whitespace().collect();
-        fingerprint(&words).expect("long enough")
+        fingerprint(&words.join(" ")).expect("long enough")
     }
 
     const STORY: &str = "the foreign minister arrived in the capital on tuesday for two days of talks \
@@ -300,6 +348,49 @@ mod tests {
         );
     }
 
+    /// The fingerprint as first written (one counter per bit and shingle):
+    /// stored fingerprints must stay comparable with new ones.
+    fn reference(words: &[&str]) -> (u64, Vec<u32>) {
+        let hashes: Vec<u64> = words
+            .windows(3)
+            .map(|w| mix(fnv1a(w.join(" ").as_bytes())))
+            .collect();
+        let mut counts = [0i32; 64];
+        for h in &hashes {
+            for (bit, count) in counts.iter_mut().enumerate() {
+                *count += if h >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+        let simhash = (0..64)
+            .filter(|b| counts[*b] > 0)
+            .fold(0, |acc, b| acc | 1 << b);
+        let mut shingles: Vec<u32> = hashes
+            .iter()
+            .take(MAX_SHINGLES)
+            .map(|h| *h as u32)
+            .collect();
+        shingles.sort_unstable();
+        shingles.dedup();
+        (simhash, shingles)
+    }
+
+    #[test]
+    fn fingerprints_match_the_reference_computation() {
+        let long = STORY.repeat(4);
+        for text in [
+            STORY,
+            long.as_str(),
+            "one two three four five six seven eight",
+        ] {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let fp = fingerprint(&words.join(" ")).unwrap();
+            let (simhash, shingles) = reference(&words);
+            assert_eq!(fp.simhash, simhash, "{} words", words.len());
+            assert_eq!(fp.shingles, shingles);
+            assert_eq!(fp.words as usize, words.len());
+        }
+    }
+
     #[test]
     fn unrelated_texts_are_far_apart() {
         let other = "the city council approved a new budget for parks and libraries on \
@@ -313,7 +404,8 @@ mod tests {
 
     #[test]
     fn too_short_texts_have_no_fingerprint_and_keys_are_tagged() {
-        assert_eq!(fingerprint(&["a", "b", "c"]), None);
+        assert_eq!(fingerprint("a b c"), None);
+        assert_eq!(fingerprint(""), None);
         let config = NearConfig::default();
         let keys = index_keys(&fp(STORY), &config);
         assert_eq!(keys.len(), 4 + LEAD_SHINGLES);

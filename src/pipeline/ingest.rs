@@ -111,9 +111,8 @@ pub fn parse_and_normalize(
             title: title.as_deref(),
         };
         for article in &mut articles {
-            let words = flagger.flag_and_compare(article, &feed);
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            article.near = near::fingerprint(&words);
+            let compared = flagger.flag_and_compare(article, &feed);
+            article.near = near::fingerprint(&compared);
         }
     }
     // A date with a raw string kept beside it was clamped to the fetch time:

@@ -144,7 +144,6 @@ pub(super) fn upsert_articles(
     Ok(counts)
 }
 
-
 /// What near-duplicate linking decided for a new article, written with it.
 #[derive(Debug, Default)]
 pub(super) struct NearLink {

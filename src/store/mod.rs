@@ -202,8 +202,11 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // with to be prepared again on every new binding, and a cached
     // statement was parsed afresh on each run: the near-duplicate lookup
     // spent most of its time in the parser.
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-        .map_err(open_err)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(open_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     schema::migrate(&mut conn).map_err(open_err)?;
     Ok(conn)

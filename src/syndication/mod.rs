@@ -130,20 +130,21 @@ impl Flagger {
         self.rules.classify(&subject, self.options)
     }
 
-    /// Sets `article.syndication` and returns the words near-duplicate
-    /// matching compares (see `dedup::near`), from one scan of the body's
-    /// head and tail: the body (text, else summary) without what the rules
-    /// recognise there (datelines, disclaimers, credit and copyright
-    /// lines, partner footers, wire slugs), case-folded, with apostrophes
-    /// dropped and every other non-alphanumeric character a word break.
+    /// Sets `article.syndication` and returns the comparison text
+    /// near-duplicate matching reads (see `dedup::near`), from one scan of
+    /// the body's head and tail: the body (text, else summary) without what
+    /// the rules recognise there (datelines, disclaimers, credit and
+    /// copyright lines, partner footers, wire slugs), case-folded, with
+    /// apostrophes dropped and every other non-alphanumeric character a
+    /// word break; its words are joined by single spaces.
     /// Two outlets' different footers then do not hide a shared text, and
     /// shared footers do not fake one. Furniture is already out of `text`.
-    pub fn flag_and_compare(&self, article: &mut Article, feed: &FeedContext<'_>) -> Vec<String> {
+    pub fn flag_and_compare(&self, article: &mut Article, feed: &FeedContext<'_>) -> String {
         let c = self.classify(article, feed);
         article.syndication = c.verdict;
         match article.text.as_deref().or(article.summary.as_deref()) {
             Some(body) => words_outside(body, c.boilerplate),
-            None => Vec::new(),
+            None => String::new(),
         }
     }
 
@@ -375,30 +376,59 @@ impl RuleSet {
     }
 }
 
-/// The words of `body` outside the byte spans `cut`, case-folded; see
-/// [`Flagger::flag_and_compare`].
-fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> Vec<String> {
+/// The comparison text of `body`: its words outside the byte spans `cut`,
+/// case-folded, joined by single spaces; see
+/// [`Flagger::flag_and_compare`]. ASCII, nearly all of most bodies, takes a
+/// byte path; anything else goes by `char`.
+fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> String {
     cut.sort_unstable();
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut spans = cut.iter().peekable();
-    for (i, c) in body.char_indices() {
-        while spans.peek().is_some_and(|(_, end)| *end <= i) {
-            spans.next();
-        }
-        let removed = spans.peek().is_some_and(|(start, _)| *start <= i);
-        if !removed && c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        } else if !removed && matches!(c, '\'' | '’' | '‘') {
-            // "don't" and "don’t" are one word either way.
-        } else if !word.is_empty() {
-            words.push(std::mem::take(&mut word));
+    let mut out = String::with_capacity(body.len());
+    // A word ends: one space after it, unless nothing or a space came last.
+    fn boundary(out: &mut String) {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
         }
     }
-    if !word.is_empty() {
-        words.push(word);
+    let mut kept_from = 0;
+    let mut segments = Vec::with_capacity(cut.len() + 1);
+    for (start, end) in cut {
+        if start > kept_from {
+            segments.push(&body[kept_from..start]);
+        }
+        kept_from = kept_from.max(end);
     }
-    words
+    segments.push(&body[kept_from.min(body.len())..]);
+    for segment in segments {
+        // A removed span breaks a word.
+        boundary(&mut out);
+        let mut rest = segment;
+        while !rest.is_empty() {
+            let ascii = rest
+                .bytes()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(rest.len());
+            for b in rest[..ascii].bytes() {
+                if b.is_ascii_alphanumeric() {
+                    out.push(char::from(b.to_ascii_lowercase()));
+                } else if b != b'\'' {
+                    // "don't" is one word; anything else is a break.
+                    boundary(&mut out);
+                }
+            }
+            rest = &rest[ascii..];
+            let Some(c) = rest.chars().next() else { break };
+            if c.is_alphanumeric() {
+                out.extend(c.to_lowercase());
+            } else if !matches!(c, '’' | '‘') {
+                boundary(&mut out);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
 
 /// The decision and the score over the hits that count.
