@@ -251,3 +251,51 @@ async fn a_version_1_database_is_migrated_in_place() {
         .unwrap();
     assert_eq!(version as usize, schema::SCHEMA_VERSION);
 }
+
+#[tokio::test]
+async fn version_4_index_rows_move_to_near_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &schema::MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (id, url, added_url, next_check_at, created_at)
+             VALUES (7, 'https://a.example/rss', 'https://a.example/rss',
+                     '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO articles (id, feed_id, item_key, content_hash, first_seen, last_seen)
+             VALUES (3, 7, 'k', 'h', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
+             VALUES (3, 7, 3, '2026-11-23T10:00:00Z', -5, 120, x'');
+             INSERT INTO near_index (key, published, article_id)
+             VALUES (42, '2026-11-23T10:00:00Z', 3), (43, '2026-11-23T10:00:00Z', 3);",
+        )
+        .unwrap();
+    }
+    Store::open(&path).await.unwrap().close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = conn
+        .prepare("SELECT key, published, article_id, feed_id, simhash, words FROM near_keys ORDER BY key")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+        .unwrap()
+        .timestamp();
+    assert_eq!(rows, vec![(42, at, 3, 7, -5, 120), (43, at, 3, 7, -5, 120)]);
+    let old: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'near_index'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, 0);
+}

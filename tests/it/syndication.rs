@@ -598,3 +598,151 @@ fn template_stories_with_different_facts_are_ten_clusters() {
     assert_eq!(clusters.len(), 10, "{articles:#?}");
     assert!(articles.iter().all(|a| a.duplicate_of.is_none()));
 }
+
+#[test]
+fn an_item_whose_guid_and_url_changed_is_the_same_item_not_a_second_one() {
+    let server = TestServer::start();
+    let date = "Mon, 23 Nov 2026 10:00:00 GMT";
+    let story = |edit: bool| {
+        let mut ps: Vec<String> = AGENCY_STORY.iter().map(|p| p.to_string()).collect();
+        if edit {
+            // The kind of touch-up a republished item gets.
+            ps[1] = ps[1].replace("said", "told reporters");
+        }
+        let ps: Vec<&str> = ps.iter().map(String::as_str).collect();
+        format!(
+            "<content:encoded><![CDATA[{}]]></content:encoded>",
+            paragraphs(&ps)
+        )
+    };
+    let other_story = "<description>The city council approved a budget for parks and libraries \
+        on Thursday after a long debate over road repairs and school funding.</description>";
+    let live = "<description>Live: the match between the two city clubs is under way at the \
+        riverside ground, follow every goal and every card here as it happens.</description>";
+    let old_link = "http://www.harbour.example/news/cargo-terminals";
+    let first = [
+        item(
+            "East coast to get 12 cargo terminals",
+            old_link,
+            date,
+            &story(false),
+        ),
+        item(
+            "Parks budget passed",
+            "http://www.harbour.example/news/parks",
+            date,
+            other_story,
+        ),
+    ];
+    server.serve(
+        "/harbour.xml",
+        channel("www.harbour.example", &first.concat()),
+        "application/rss+xml",
+    );
+    // Another outlet carries the same story: the moved item must still be
+    // matched to its own earlier row, not to this copy.
+    server.serve(
+        "/wire.xml",
+        channel(
+            "www.wire-mirror.example",
+            &item(
+                "Govt clears 12 cargo terminals",
+                "https://www.wire-mirror.example/s/1",
+                date,
+                &story(false),
+            ),
+        ),
+        "application/rss+xml",
+    );
+    let harbour = server.url("/harbour.xml");
+    let app = App::new(&[server.url("/wire.xml"), harbour.clone()]);
+    app.poll_all().assert_success("first poll");
+    let before = app.articles(&[]);
+    let moved_before = before
+        .iter()
+        .find(|a| a.url.as_deref() == Some(old_link))
+        .expect("stored under its first URL")
+        .clone();
+
+    // The site moves to https and edits the slug; the guid follows the
+    // link. Two live-blog items with the same text and their own guids are
+    // listed side by side: two items, even though near-duplicates.
+    let new_link = "https://www.harbour.example/news/cargo-terminals-east-coast";
+    let second = [
+        item(
+            "East coast to get 12 cargo terminals",
+            new_link,
+            date,
+            &story(true),
+        ),
+        item(
+            "Parks budget passed",
+            "http://www.harbour.example/news/parks",
+            date,
+            other_story,
+        ),
+        item(
+            "Live: city derby",
+            "https://www.harbour.example/live/1",
+            date,
+            live,
+        ),
+        item(
+            "Live: city derby (updated)",
+            "https://www.harbour.example/live/2",
+            date,
+            live,
+        ),
+    ];
+    server.set_body(
+        "/harbour.xml",
+        channel("www.harbour.example", &second.concat()),
+    );
+    app.poll_all().assert_success("second poll");
+    let after = app.articles(&[]);
+    let ours: Vec<&Article> = after.iter().filter(|a| a.feed_url == harbour).collect();
+    assert_eq!(
+        ours.len(),
+        4,
+        "moved item stored once, both live items kept: {:#?}",
+        ours.iter()
+            .map(|a| (a.id, &a.item_key, &a.url))
+            .collect::<Vec<_>>()
+    );
+    let moved = ours
+        .iter()
+        .find(|a| a.id == moved_before.id)
+        .expect("the first row is kept");
+    assert_eq!(moved.url.as_deref(), Some(new_link));
+    assert_ne!(
+        moved.item_key, moved_before.item_key,
+        "it takes the new key"
+    );
+    assert!(
+        moved
+            .text
+            .as_deref()
+            .unwrap_or("")
+            .contains("told reporters"),
+        "and the new text"
+    );
+    assert_eq!(
+        moved.cluster_id, moved_before.cluster_id,
+        "its cluster stays"
+    );
+    let log = app.fetch_log(&harbour);
+    let latest = log.last().expect("logged");
+    assert_eq!((latest.items_new, latest.items_updated), (2, 1), "{log:#?}");
+    // A third poll of the same document changes nothing.
+    server.set_body(
+        "/harbour.xml",
+        channel("www.harbour.example", &format!("{} ", second.concat())),
+    );
+    app.poll_all().assert_success("third poll");
+    assert_eq!(app.articles(&[]).len(), after.len());
+    let live_items: Vec<&&Article> = ours
+        .iter()
+        .filter(|a| a.title.as_deref().unwrap_or("").starts_with("Live"))
+        .collect();
+    assert_eq!(live_items.len(), 2);
+}
