@@ -24,7 +24,9 @@
 //!     near-duplicate clustering on: their cost on the ingest path
 //!     (`NO_NEAR=1` in the environment leaves clustering out);
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
-//!     share of (d).
+//!     share of (d);
+//! (e+) (e) with near-duplicate linking and indexing: the store's share of
+//!     (d+).
 
 #[path = "support/corpus.rs"]
 mod corpus;
@@ -181,8 +183,8 @@ fn store_stages(
     let flagged = runtime.block_on(full_path::full_path(
         docs.clone(),
         urls.clone(),
-        Some(flagger),
-        std::env::var("NO_NEAR").is_err().then_some(near),
+        Some(flagger.clone()),
+        std::env::var("NO_NEAR").is_err().then_some(near.clone()),
     ))?;
     let cpu_plus = cpu_secs() - cpu;
     println!(
@@ -201,9 +203,20 @@ fn store_stages(
         secs: flagged.secs,
     });
     let peak_mb = proc_status_mb("VmHWM:");
-    let (stored, secs) = runtime.block_on(full_path::store_only(docs.clone(), urls.clone()))?;
+    let (stored, secs) =
+        runtime.block_on(full_path::store_only(docs.clone(), urls.clone(), None))?;
     rows.push(Row {
         name: "(e) record_poll alone",
+        items: stored,
+        secs,
+    });
+    let (stored, secs) = runtime.block_on(full_path::store_only(
+        docs.clone(),
+        urls.clone(),
+        Some((flagger, near)),
+    ))?;
+    rows.push(Row {
+        name: "(e+) (e) linking clusters",
         items: stored,
         secs,
     });

@@ -188,9 +188,12 @@ fn poll_record(feed: &FeedRecord, started_at: chrono::DateTime<Utc>, bytes: usiz
 /// (e): items stored and seconds spent in `record_poll` for every feed,
 /// articles prepared untimed `STORE_CHUNK` feeds at a time so memory stays
 /// bounded.
+/// With `near`, articles are flagged and fingerprinted (untimed) and
+/// `record_poll` links them into clusters: the store's share of (d+).
 pub async fn store_only(
     docs: Arc<Vec<FeedDoc>>,
     urls: Arc<Vec<String>>,
+    near: Option<(Arc<Flagger>, NearHandle)>,
 ) -> BenchResult<(usize, f64)> {
     let dir = tempfile::tempdir()?;
     let (store, feeds) = open_with_feeds(dir.path(), &urls).await?;
@@ -206,10 +209,11 @@ pub async fn store_only(
                 &feed.url,
                 Utc::now(),
                 MAX_FUTURE_SKEW,
-                None,
+                near.as_ref().map(|(flagger, _)| flagger.as_ref()),
             )?;
             dedup::assign_keys(&mut ing.articles, &known);
             let mut record = poll_record(feed, Utc::now(), doc.body.len());
+            record.near = near.as_ref().map(|(_, handle)| handle.clone());
             record.title = ing.title;
             record.site_url = ing.site_url;
             record.articles = ing.articles;
