@@ -389,7 +389,8 @@ impl Store {
 
     /// Deletes a feed with its articles and fetch log.
     pub async fn remove_feed(&self, id: FeedId) -> Result<bool, StoreError> {
-        self.call(move |c| {
+        self.call_writer(move |c, writer| {
+            writer.near.forget_feed(id.0);
             let tx = c.savepoint()?;
             // The near-duplicate index has no foreign key (see the schema);
             // its rows go with the feed, in one scan.

@@ -58,11 +58,18 @@ pub enum StoreError {
 /// A unit of work for the database thread. It runs, then returns the
 /// function that delivers its answer; the thread calls that after the
 /// enclosing commit, passing the commit's error if there was one.
-type Job = Box<dyn FnOnce(&mut Connection) -> Reply + Send>;
+type Job = Box<dyn FnOnce(&mut Connection, &mut Writer) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 
 /// Most jobs grouped under one commit.
 const MAX_GROUP: usize = 64;
+
+/// What the database thread keeps besides its connection.
+#[derive(Default)]
+pub(crate) struct Writer {
+    /// Near-duplicate index rows not written to `near_keys` yet.
+    pub near: near::PendingKeys,
+}
 
 /// Async handle to the database thread. Clone it freely.
 #[derive(Clone)]
@@ -81,10 +88,17 @@ impl Store {
         let thread = std::thread::Builder::new()
             .name("feedsieve-store".to_string())
             .spawn(move || {
-                let mut conn = match open_connection(&path) {
-                    Ok(c) => {
+                let opened = open_connection(&path).and_then(|c| {
+                    let near = near::PendingKeys::load(&c).map_err(|source| StoreError::Open {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    Ok((c, Writer { near }))
+                });
+                let (mut conn, mut writer) = match opened {
+                    Ok(opened) => {
                         let _ = ready_tx.send(Ok(()));
-                        c
+                        opened
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -96,8 +110,10 @@ impl Store {
                 while let Ok(first) = rx.recv() {
                     let mut group = vec![first];
                     group.extend(rx.try_iter().take(MAX_GROUP - 1));
-                    run_group(&mut conn, group);
+                    run_group(&mut conn, &mut writer, group);
+                    writer.near.flush_when_due(&mut conn);
                 }
+                writer.near.flush(&mut conn);
                 let _ = conn.execute_batch("PRAGMA optimize;");
             })
             .map_err(|e| StoreError::Open {
@@ -117,9 +133,18 @@ impl Store {
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
+        self.call_writer(move |conn, _| f(conn)).await
+    }
+
+    /// [`Store::call`] for the jobs that also use the thread's own state.
+    async fn call_writer<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection, &mut Writer) -> Result<R, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let job: Job = Box::new(move |conn, writer| {
+            let result = f(conn, writer);
             Box::new(move |commit_error: Option<&rusqlite::Error>| {
                 let result = match (result, commit_error) {
                     (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
@@ -156,15 +181,16 @@ impl Store {
 }
 
 /// Runs queued jobs, grouped under one transaction when there are several.
-fn run_group(conn: &mut Connection, group: Vec<Job>) {
+fn run_group(conn: &mut Connection, writer: &mut Writer, group: Vec<Job>) {
     if group.len() == 1 {
         for job in group {
-            job(conn)(None);
+            job(conn, writer)(None);
         }
         return;
     }
     let began = conn.execute_batch("BEGIN IMMEDIATE");
-    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let mark = writer.near.mark();
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn, writer)).collect();
     let commit_error = match began {
         Ok(()) => conn.execute_batch("COMMIT").err(),
         // Without the enclosing transaction each job committed on its own.
@@ -172,6 +198,8 @@ fn run_group(conn: &mut Connection, group: Vec<Job>) {
     };
     if commit_error.is_some() {
         let _ = conn.execute_batch("ROLLBACK");
+        // The index rows of articles that were not stored after all.
+        writer.near.truncate(mark);
     }
     for reply in replies {
         reply(commit_error.as_ref());

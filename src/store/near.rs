@@ -15,8 +15,11 @@ use crate::dedup::near::{shingles_from_bytes, shingles_to_bytes};
 use crate::model::{Article, Fingerprint, Syndication};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+use tracing::warn;
 
 /// An earlier article that shares an index key with a new one. Its feed
 /// and URL are read only for the one chosen, before
@@ -113,7 +116,8 @@ impl super::Store {
         feed_url: String,
         matcher: NearHandle,
     ) -> Result<Vec<Option<(i64, f64)>>, super::StoreError> {
-        self.call(move |c| {
+        self.call_writer(move |c, writer| {
+            writer.near.adopt(matcher.0.as_ref());
             let linking = Linking {
                 matcher: matcher.0.as_ref(),
                 feed: NearFeed {
@@ -126,6 +130,7 @@ impl super::Store {
                 feed_id: 0,
                 doc_keys: HashSet::new(),
                 now: Utc::now(),
+                pending: RefCell::new(&mut writer.near),
             };
             // One read transaction, as `record_poll` has.
             let tx = c.transaction()?;
@@ -236,6 +241,8 @@ pub(super) struct Linking<'a> {
     /// key has gone is the same item under a new guid or URL.
     pub doc_keys: HashSet<&'a str>,
     pub now: DateTime<Utc>,
+    /// Index rows not written yet: read by lookups, added to by `index`.
+    pub pending: RefCell<&'a mut PendingKeys>,
 }
 
 impl Linking<'_> {
@@ -268,25 +275,30 @@ impl Linking<'_> {
         let mut same_item: Option<(f32, i64)> = None;
         let mut seen = HashSet::new();
         let (mut shingles_read, mut listed_checks) = (0, 0);
+        let (lo, hi) = (published - window, published + window);
+        let pending = self.pending.borrow();
         for key in self.matcher.keys(fp) {
-            let mut rows = candidates.query(params![
-                key,
-                published - window,
-                published + window,
-                CANDIDATES_PER_KEY
-            ])?;
+            // The rows not written yet (the newest), then the table's.
+            let mut unwritten = pending.candidates(key, lo, hi);
+            let mut rows = candidates.query(params![key, lo, hi, CANDIDATES_PER_KEY])?;
             let mut done = false;
-            while let Some(r) = rows.next()? {
-                let mut candidate = NearCandidate {
-                    id: r.get(0)?,
-                    feed_id: r.get(1)?,
-                    cluster_id: 0,
-                    feed_url: String::new(),
-                    site_url: None,
-                    url: None,
-                    simhash: r.get::<_, i64>(2)? as u64,
-                    words: r.get::<_, i64>(3)?.max(0) as u32,
-                    shingles: None,
+            loop {
+                let mut candidate = match unwritten.next() {
+                    Some(row) => row.candidate(),
+                    None => match rows.next()? {
+                        Some(r) => NearCandidate {
+                            id: r.get(0)?,
+                            feed_id: r.get(1)?,
+                            cluster_id: 0,
+                            feed_url: String::new(),
+                            site_url: None,
+                            url: None,
+                            simhash: r.get::<_, i64>(2)? as u64,
+                            words: r.get::<_, i64>(3)?.max(0) as u32,
+                            shingles: None,
+                        },
+                        None => break,
+                    },
                 };
                 if !seen.insert(candidate.id) {
                     continue;
@@ -379,8 +391,9 @@ impl Linking<'_> {
         };
         let published = article.published.unwrap_or(self.now);
         tx.prepare_cached(
-            "INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO near_docs
+                (article_id, feed_id, cluster, published, simhash, words, shingles, lead, keyed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)",
         )?
         .execute(params![
             id,
@@ -389,22 +402,252 @@ impl Linking<'_> {
             ts(published),
             fp.simhash as i64,
             fp.words,
-            shingles_to_bytes(&fp.shingles)
+            shingles_to_bytes(&fp.shingles),
+            shingles_to_bytes(&fp.lead)
         ])?;
-        let mut key_row = tx.prepare_cached(
-            "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+        let mut pending = self.pending.borrow_mut();
         for key in self.matcher.keys(fp) {
-            key_row.execute(params![
+            pending.push(KeyRow {
                 key,
-                published.timestamp(),
-                id,
-                self.feed_id,
-                fp.simhash as i64,
-                fp.words
-            ])?;
+                published: published.timestamp(),
+                article_id: id,
+                feed_id: self.feed_id,
+                simhash: fp.simhash,
+                words: fp.words,
+            });
         }
         Ok(())
     }
+}
+
+/// Pending rows written at once, at most: about 8,000 long articles.
+const FLUSH_ROWS: usize = 50_000;
+
+/// How long a pending row may wait to be written. Other processes on the
+/// same database (a `feedsieve poll` beside the daemon) only see written
+/// rows, and a process that dies leaves its pending rows to be recomputed
+/// by the next one.
+const FLUSH_AGE: StdDuration = StdDuration::from_secs(60);
+
+/// One `near_keys` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct KeyRow {
+    key: i64,
+    published: i64,
+    article_id: i64,
+    feed_id: i64,
+    simhash: u64,
+    words: u32,
+}
+
+impl KeyRow {
+    fn candidate(&self) -> NearCandidate {
+        NearCandidate {
+            id: self.article_id,
+            feed_id: self.feed_id,
+            cluster_id: 0,
+            feed_url: String::new(),
+            site_url: None,
+            url: None,
+            simhash: self.simhash,
+            words: self.words,
+            shingles: None,
+        }
+    }
+}
+
+/// A fingerprint stored without its index rows by a process that stopped
+/// before writing them.
+#[derive(Debug)]
+struct Unkeyed {
+    article_id: i64,
+    feed_id: i64,
+    published: i64,
+    fingerprint: Fingerprint,
+}
+
+/// Index rows of new articles, kept on the database thread and written to
+/// `near_keys` in batches sorted by key: written one at a time, each row
+/// landed on a random page of the index and every commit rewrote a page
+/// per row (most of the cost of clustering on ingest). Lookups read these
+/// rows before the table's. The fingerprints themselves are written with
+/// their articles (`near_docs.keyed` = 0 until their rows are), so nothing
+/// is lost when the process dies: the next one recomputes the rows.
+#[derive(Debug, Default)]
+pub(crate) struct PendingKeys {
+    rows: Vec<KeyRow>,
+    /// Indexes into `rows` by key, in insertion order.
+    by_key: HashMap<i64, Vec<usize>>,
+    /// Left by an earlier process; keyed with the first matcher given.
+    unkeyed: Vec<Unkeyed>,
+    /// When the oldest pending row was added.
+    since: Option<Instant>,
+}
+
+impl PendingKeys {
+    /// The fingerprints an earlier process stored without index rows.
+    pub(crate) fn load(conn: &Connection) -> rusqlite::Result<PendingKeys> {
+        let mut st = conn.prepare(
+            "SELECT article_id, feed_id, published, simhash, words, lead
+             FROM near_docs WHERE keyed = 0 ORDER BY article_id",
+        )?;
+        let unkeyed = st
+            .query_map([], |r| {
+                let published: String = r.get(2)?;
+                let lead: Option<Vec<u8>> = r.get(5)?;
+                Ok(Unkeyed {
+                    article_id: r.get(0)?,
+                    feed_id: r.get(1)?,
+                    published: super::parse_ts(&published).map_or(0, |t| t.timestamp()),
+                    fingerprint: Fingerprint {
+                        simhash: r.get::<_, i64>(3)? as u64,
+                        words: r.get::<_, i64>(4)?.max(0) as u32,
+                        shingles: Vec::new(),
+                        lead: shingles_from_bytes(&lead.unwrap_or_default()),
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(PendingKeys {
+            unkeyed,
+            ..PendingKeys::default()
+        })
+    }
+
+    /// Computes the rows of fingerprints left unkeyed by an earlier
+    /// process, now that a matcher says what the keys are.
+    pub(crate) fn adopt(&mut self, matcher: &dyn NearMatcher) {
+        for doc in std::mem::take(&mut self.unkeyed) {
+            for key in matcher.keys(&doc.fingerprint) {
+                self.push(KeyRow {
+                    key,
+                    published: doc.published,
+                    article_id: doc.article_id,
+                    feed_id: doc.feed_id,
+                    simhash: doc.fingerprint.simhash,
+                    words: doc.fingerprint.words,
+                });
+            }
+        }
+    }
+
+    fn push(&mut self, row: KeyRow) {
+        self.by_key
+            .entry(row.key)
+            .or_default()
+            .push(self.rows.len());
+        self.rows.push(row);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// How many rows are pending: a mark to [`PendingKeys::truncate`] to.
+    pub(crate) fn mark(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Drops the rows added since `mark` (their articles were rolled back).
+    pub(crate) fn truncate(&mut self, mark: usize) {
+        if mark >= self.rows.len() {
+            return;
+        }
+        self.rows.truncate(mark);
+        self.reindex();
+    }
+
+    /// Drops the rows of a removed feed.
+    pub(crate) fn forget_feed(&mut self, feed_id: i64) {
+        self.rows.retain(|r| r.feed_id != feed_id);
+        self.unkeyed.retain(|d| d.feed_id != feed_id);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.by_key.clear();
+        for (i, row) in self.rows.iter().enumerate() {
+            self.by_key.entry(row.key).or_default().push(i);
+        }
+        if self.rows.is_empty() {
+            self.since = None;
+        }
+    }
+
+    /// The pending rows under `key` published in `lo..=hi`, newest
+    /// added first, at most [`CANDIDATES_PER_KEY`].
+    fn candidates(&self, key: i64, lo: i64, hi: i64) -> impl Iterator<Item = &KeyRow> {
+        self.by_key
+            .get(&key)
+            .into_iter()
+            .flat_map(|ix| ix.iter().rev())
+            .map(|i| &self.rows[*i])
+            .filter(move |r| (lo..=hi).contains(&r.published))
+            .take(CANDIDATES_PER_KEY as usize)
+    }
+
+    /// Writes the pending rows when there are many or they have waited
+    /// [`FLUSH_AGE`].
+    pub(crate) fn flush_when_due(&mut self, conn: &mut Connection) {
+        let due =
+            self.rows.len() >= FLUSH_ROWS || self.since.is_some_and(|t| t.elapsed() >= FLUSH_AGE);
+        if due {
+            self.flush(conn);
+        }
+    }
+
+    /// Writes every pending row in one transaction, sorted by key so each
+    /// page of the index is written once, and marks their fingerprints
+    /// keyed. On failure they stay pending (and are logged).
+    pub(crate) fn flush(&mut self, conn: &mut Connection) {
+        if self.rows.is_empty() {
+            return;
+        }
+        match write_rows(conn, &self.rows) {
+            Ok(()) => {
+                self.rows.clear();
+                self.by_key.clear();
+                self.since = None;
+            }
+            Err(e) => {
+                warn!(rows = self.rows.len(), error = %e, "near-duplicate index rows not written yet")
+            }
+        }
+    }
+}
+
+fn write_rows(conn: &mut Connection, rows: &[KeyRow]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        // Fingerprints first: an article another process deleted meanwhile
+        // (`feeds remove`) has none left, and its rows are dropped.
+        let mut keyed = tx
+            .prepare_cached("UPDATE near_docs SET keyed = 1 WHERE article_id = ?1 AND keyed = 0")?;
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.article_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut live = HashSet::with_capacity(ids.len());
+        for id in ids {
+            if keyed.execute([id])? == 1 {
+                live.insert(id);
+            }
+        }
+        let mut sorted: Vec<&KeyRow> = rows
+            .iter()
+            .filter(|r| live.contains(&r.article_id))
+            .collect();
+        sorted.sort_unstable();
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in sorted {
+            insert.execute(params![
+                r.key,
+                r.published,
+                r.article_id,
+                r.feed_id,
+                r.simhash as i64,
+                r.words
+            ])?;
+        }
+    }
+    tx.commit()
 }

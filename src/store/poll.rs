@@ -4,10 +4,11 @@
 
 use super::articles::{UpsertCounts, upsert_articles};
 use super::near::{Linking, NearFeed, NearHandle};
-use super::{Store, StoreError, fetch_log, ts};
+use super::{Store, StoreError, Writer, fetch_log, ts};
 use crate::model::{Article, DocSchedule, FeedId, Posting, Validators};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use std::cell::RefCell;
 use tracing::warn;
 
 /// Everything one poll learned about a feed.
@@ -120,71 +121,95 @@ impl Store {
     /// A feed removed while it was being polled (`feeds remove` from another
     /// process) gives `NotFound`, and nothing is written.
     pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
-        self.call(move |c| {
-            let tx = c.savepoint()?;
-            let validators = poll.validators.as_ref();
-            let (doc, posting) = poll.schedule.unzip();
-            let doc = doc.unwrap_or_default();
-            let updated = tx.prepare_cached(FEED_UPDATE)?.execute(params![
-                poll.feed_id.0,
-                poll.title,
-                poll.site_url,
-                validators.is_some(),
-                validators.and_then(|v| v.etag.clone()),
-                validators.and_then(|v| v.last_modified.clone()),
-                poll.body_hash,
-                poll.state,
-                ts(poll.next_check_at),
-                ts(poll.finished_at),
-                poll.error.is_none(),
-                poll.status,
-                poll.outcome,
-                poll.error,
-                poll.moved_to,
-                poll.moved_count,
-                poll.schedule.is_some(),
-                doc.ttl_mins,
-                doc.update_period_secs.map(|s| s.min(i64::MAX as u64) as i64),
-                doc.skip_hours,
-                doc.skip_days,
-                posting.flatten().map(|p| ts(p.since)),
-                posting.flatten().map(|p| p.posts),
-                poll.rights,
-            ])?;
-            if updated == 0 {
-                return Err(StoreError::NotFound(format!(
-                    "feed {} was removed while it was being polled",
-                    poll.feed_id
-                )));
+        self.call_writer(move |c, writer| {
+            if let Some(NearHandle(m)) = &poll.near {
+                writer.near.adopt(m.as_ref());
             }
-            if let Some(url) = &poll.new_url
-                && tx.prepare_cached(FEED_MOVE)?.execute(params![poll.feed_id.0, url])? == 0
-            {
-                warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
+            // Index rows this poll adds are dropped again when it fails.
+            let mark = writer.near.mark();
+            let recorded = record(c, writer, &poll);
+            if recorded.is_err() {
+                writer.near.truncate(mark);
             }
-            let linking = poll.near.as_ref().map(|NearHandle(m)| Linking {
-                matcher: m.as_ref(),
-                feed: NearFeed {
-                    feed_url: &poll.url,
-                    site_url: poll.site_url.as_deref(),
-                    rights: poll.rights.as_deref(),
-                    title: poll.title.as_deref(),
-                },
-                feed_id: poll.feed_id.0,
-                doc_keys: poll.articles.iter().map(|a| a.item_key.as_str()).collect(),
-                now: poll.finished_at,
-            });
-            let counts = upsert_articles(
-                &tx,
-                poll.feed_id,
-                &poll.articles,
-                poll.finished_at,
-                linking.as_ref(),
-            )?;
-            fetch_log::insert(&tx, &poll, counts)?;
-            tx.commit()?;
-            Ok(counts)
+            recorded
         })
         .await
     }
+}
+
+/// The body of [`Store::record_poll`].
+fn record(
+    c: &mut rusqlite::Connection,
+    writer: &mut Writer,
+    poll: &PollRecord,
+) -> Result<UpsertCounts, StoreError> {
+    let tx = c.savepoint()?;
+    let validators = poll.validators.as_ref();
+    let (doc, posting) = poll.schedule.unzip();
+    let doc = doc.unwrap_or_default();
+    let updated = tx.prepare_cached(FEED_UPDATE)?.execute(params![
+        poll.feed_id.0,
+        poll.title,
+        poll.site_url,
+        validators.is_some(),
+        validators.and_then(|v| v.etag.clone()),
+        validators.and_then(|v| v.last_modified.clone()),
+        poll.body_hash,
+        poll.state,
+        ts(poll.next_check_at),
+        ts(poll.finished_at),
+        poll.error.is_none(),
+        poll.status,
+        poll.outcome,
+        poll.error,
+        poll.moved_to,
+        poll.moved_count,
+        poll.schedule.is_some(),
+        doc.ttl_mins,
+        doc.update_period_secs
+            .map(|s| s.min(i64::MAX as u64) as i64),
+        doc.skip_hours,
+        doc.skip_days,
+        posting.flatten().map(|p| ts(p.since)),
+        posting.flatten().map(|p| p.posts),
+        poll.rights,
+    ])?;
+    if updated == 0 {
+        return Err(StoreError::NotFound(format!(
+            "feed {} was removed while it was being polled",
+            poll.feed_id
+        )));
+    }
+    if let Some(url) = &poll.new_url
+        && tx
+            .prepare_cached(FEED_MOVE)?
+            .execute(params![poll.feed_id.0, url])?
+            == 0
+    {
+        warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
+    }
+    let linking = poll.near.as_ref().map(|NearHandle(m)| Linking {
+        pending: RefCell::new(&mut writer.near),
+        matcher: m.as_ref(),
+        feed: NearFeed {
+            feed_url: &poll.url,
+            site_url: poll.site_url.as_deref(),
+            rights: poll.rights.as_deref(),
+            title: poll.title.as_deref(),
+        },
+        feed_id: poll.feed_id.0,
+        doc_keys: poll.articles.iter().map(|a| a.item_key.as_str()).collect(),
+        now: poll.finished_at,
+    });
+    let counts = upsert_articles(
+        &tx,
+        poll.feed_id,
+        &poll.articles,
+        poll.finished_at,
+        linking.as_ref(),
+    )?;
+    drop(linking);
+    fetch_log::insert(&tx, poll, counts)?;
+    tx.commit()?;
+    Ok(counts)
 }

@@ -170,6 +170,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT n.key, unixepoch(n.published), n.article_id, d.feed_id, d.simhash, d.words
         FROM near_index n JOIN near_docs d ON d.article_id = n.article_id;
     DROP TABLE near_index;
+    -- A new fingerprint's index rows are kept in memory and written to
+    -- `near_keys` in batches, sorted (`store::near::PendingKeys`): one row
+    -- at a time, each landed on a random page and every commit rewrote a
+    -- page per row. `keyed` = 0 until its rows are written; a process
+    -- that stopped before writing them leaves them to the next one, which
+    -- recomputes them from `simhash`, `words` and the lead shingles.
+    ALTER TABLE near_docs ADD COLUMN lead BLOB;
+    ALTER TABLE near_docs ADD COLUMN keyed INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX near_docs_unkeyed ON near_docs(article_id) WHERE keyed = 0;
     ",
 ];
 

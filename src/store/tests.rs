@@ -299,3 +299,131 @@ async fn version_4_index_rows_move_to_near_keys() {
         .unwrap();
     assert_eq!(old, 0);
 }
+
+/// A matcher as the daemon builds it from the defaults.
+fn clusterer() -> NearHandle {
+    let flagger = std::sync::Arc::new(crate::syndication::Flagger {
+        rules: crate::syndication::RuleSet::build(&[], &[]).unwrap(),
+        options: crate::syndication::Options {
+            flag_agency_own_feed: false,
+        },
+    });
+    NearHandle(std::sync::Arc::new(crate::pipeline::Clusterer {
+        flagger,
+        config: crate::dedup::near::NearConfig::default(),
+        window: chrono::Duration::days(7),
+    }))
+}
+
+/// An article of `words` distinct words (seeded), fingerprinted.
+fn story(key: &str, seed: usize, at: DateTime<Utc>) -> Article {
+    let text: Vec<String> = (0..150).map(|i| format!("w{}", seed * 1000 + i)).collect();
+    let text = text.join(" ");
+    Article {
+        published: Some(at),
+        near: crate::dedup::near::fingerprint(&text),
+        ..article(key, &text)
+    }
+}
+
+fn near_counts(path: &std::path::Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let keys = conn
+        .query_row("SELECT COUNT(*) FROM near_keys", [], |r| r.get(0))
+        .unwrap();
+    let unkeyed = conn
+        .query_row("SELECT COUNT(*) FROM near_docs WHERE keyed = 0", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    (keys, unkeyed)
+}
+
+async fn add(store: &Store, url: &str) -> FeedId {
+    let feed = NewFeed {
+        url: url.to_string(),
+        name: None,
+        interval: None,
+        origin: "cli",
+    };
+    store.add_feed(feed, Utc::now()).await.unwrap().0.id
+}
+
+#[tokio::test]
+async fn pending_index_rows_are_found_before_they_are_written_and_written_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).await.unwrap();
+    let a = add(&store, "https://a.example/rss").await;
+    let b = add(&store, "https://b.example/rss").await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let mut first = poll(a, at, vec![story("x", 1, at)]);
+    first.near = Some(clusterer());
+    store.record_poll(first).await.unwrap();
+    // Not written yet: the fingerprint is stored, its keys are pending.
+    assert_eq!(near_counts(&path), (0, 1));
+    let mut second = poll(b, at, vec![story("y", 1, at), story("z", 2, at)]);
+    second.url = "https://b.example/rss".to_string();
+    second.near = Some(clusterer());
+    store.record_poll(second).await.unwrap();
+    let stored = store.articles(ArticleFilter::default()).await.unwrap();
+    let copy = stored.iter().find(|s| s.item_key == "y").unwrap();
+    let original = stored.iter().find(|s| s.item_key == "x").unwrap();
+    let other = stored.iter().find(|s| s.item_key == "z").unwrap();
+    assert_eq!(
+        copy.duplicate_of,
+        Some(original.id),
+        "found through pending rows"
+    );
+    assert_eq!(other.duplicate_of, None);
+    store.close().await;
+    // Closing wrote every row: 4 bands + 2 lead shingles per article.
+    assert_eq!(near_counts(&path), (18, 0));
+}
+
+#[tokio::test]
+async fn rows_a_stopped_process_did_not_write_are_recomputed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let (a, b) = {
+        let store = Store::open(&path).await.unwrap();
+        let a = add(&store, "https://a.example/rss").await;
+        let b = add(&store, "https://b.example/rss").await;
+        let mut first = poll(a, at, vec![story("x", 1, at)]);
+        first.near = Some(clusterer());
+        store.record_poll(first).await.unwrap();
+        store.close().await;
+        (a, b)
+    };
+    // What a process killed before writing its rows leaves behind.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DELETE FROM near_keys; UPDATE near_docs SET keyed = 0;")
+        .unwrap();
+    let store = Store::open(&path).await.unwrap();
+    let mut second = poll(b, at, vec![story("y", 1, at)]);
+    second.near = Some(clusterer());
+    store.record_poll(second).await.unwrap();
+    let stored = store.articles(ArticleFilter::default()).await.unwrap();
+    let original = stored.iter().find(|s| s.feed_id == a.0).unwrap();
+    let copy = stored.iter().find(|s| s.feed_id == b.0).unwrap();
+    assert_eq!(copy.duplicate_of, Some(original.id));
+    store.close().await;
+    assert_eq!(near_counts(&path), (12, 0));
+}
+
+#[tokio::test]
+async fn a_removed_feeds_pending_rows_are_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).await.unwrap();
+    let a = add(&store, "https://a.example/rss").await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let mut first = poll(a, at, vec![story("x", 1, at)]);
+    first.near = Some(clusterer());
+    store.record_poll(first).await.unwrap();
+    assert!(store.remove_feed(a).await.unwrap());
+    store.close().await;
+    assert_eq!(near_counts(&path), (0, 0));
+}
