@@ -613,41 +613,71 @@ impl PendingKeys {
     }
 }
 
+/// Rows per multi-row statement in [`write_rows`]: one statement per row
+/// cost more than the B-tree insert itself.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `INSERT OR IGNORE` of `n` index rows in one statement.
+fn insert_rows_sql(n: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ");
+    format!(
+        "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
+         VALUES {values}"
+    )
+}
+
+/// Marks up to [`ROWS_PER_STATEMENT`] fingerprints keyed, returning the
+/// ids that were still stored.
+fn mark_keyed_sql(n: usize) -> String {
+    let ids = vec!["?"; n].join(", ");
+    format!(
+        "UPDATE near_docs SET keyed = 1 WHERE keyed = 0 AND article_id IN ({ids})
+         RETURNING article_id"
+    )
+}
+
+/// Splits `items` into full chunks of [`ROWS_PER_STATEMENT`] and single
+/// items, so that statements come in two shapes only and both stay in the
+/// statement cache.
+fn statement_chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let full = items.chunks_exact(ROWS_PER_STATEMENT);
+    let rest = full.remainder().chunks(1);
+    full.chain(rest)
+}
+
 fn write_rows(conn: &mut Connection, rows: &[KeyRow]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        // Fingerprints first: an article another process deleted meanwhile
-        // (`feeds remove`) has none left, and its rows are dropped.
-        let mut keyed = tx
-            .prepare_cached("UPDATE near_docs SET keyed = 1 WHERE article_id = ?1 AND keyed = 0")?;
-        let mut ids: Vec<i64> = rows.iter().map(|r| r.article_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut live = HashSet::with_capacity(ids.len());
-        for id in ids {
-            if keyed.execute([id])? == 1 {
-                live.insert(id);
-            }
+    // Fingerprints first: an article another process deleted meanwhile
+    // (`feeds remove`) has none left, and its rows are dropped.
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.article_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut live = HashSet::with_capacity(ids.len());
+    for chunk in statement_chunks(&ids) {
+        let mut st = tx.prepare_cached(&mark_keyed_sql(chunk.len()))?;
+        let mut marked = st.query(rusqlite::params_from_iter(chunk))?;
+        while let Some(r) = marked.next()? {
+            live.insert(r.get::<_, i64>(0)?);
         }
-        let mut sorted: Vec<&KeyRow> = rows
-            .iter()
-            .filter(|r| live.contains(&r.article_id))
-            .collect();
-        sorted.sort_unstable();
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for r in sorted {
-            insert.execute(params![
+    }
+    let mut sorted: Vec<&KeyRow> = rows
+        .iter()
+        .filter(|r| live.contains(&r.article_id))
+        .collect();
+    sorted.sort_unstable();
+    for chunk in statement_chunks(&sorted) {
+        let mut st = tx.prepare_cached(&insert_rows_sql(chunk.len()))?;
+        let values = chunk.iter().flat_map(|r| {
+            [
                 r.key,
                 r.published,
                 r.article_id,
                 r.feed_id,
                 r.simhash as i64,
-                r.words
-            ])?;
-        }
+                i64::from(r.words),
+            ]
+        });
+        st.execute(rusqlite::params_from_iter(values))?;
     }
     tx.commit()
 }
