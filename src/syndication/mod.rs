@@ -269,7 +269,7 @@ impl RuleSet {
         // The same rule firing on the text and on the summary is one signal.
         let mut seen = std::collections::HashSet::new();
         hits.retain(|h| seen.insert(h.rule.clone()));
-        if !options.flag_agency_own_feed {
+        if !options.flag_agency_own_feed && hits.iter().any(|h| h.agency.is_some()) {
             let own_name = subject.publisher_name.map(rules::squash);
             for hit in &mut hits {
                 if let Some(agency) = &hit.agency {

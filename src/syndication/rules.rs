@@ -180,6 +180,8 @@ pub struct RuleSet {
     pub(super) agencies: Vec<AgencySpec>,
     /// Any known agency name or alias, for `find_agency` rules.
     pub(super) agency_names: Option<Regex>,
+    /// Each agency name and alias, [`squash`]ed, to the agency's name.
+    pub(super) by_squashed: std::collections::HashMap<String, String>,
 }
 
 /// In a pattern, `{agency}` stands for an alternation of every agency name
@@ -299,11 +301,22 @@ impl RuleSet {
                 })?;
             regions.push(Some((set, members)));
         }
+        let mut by_squashed = std::collections::HashMap::new();
+        for a in &agencies {
+            for name in std::iter::once(&a.name).chain(&a.aliases) {
+                // The first agency to claim a spelling keeps it, as the
+                // table's order decided before.
+                by_squashed
+                    .entry(squash(name))
+                    .or_insert_with(|| a.name.clone());
+            }
+        }
         Ok(RuleSet {
             rules,
             regions,
             agencies,
             agency_names,
+            by_squashed,
         })
     }
 
@@ -337,12 +350,12 @@ impl RuleSet {
         if name.is_empty() || NOT_NAMES.contains(&name) {
             return None;
         }
-        let wanted = squash(name);
-        let known = self
-            .agencies
-            .iter()
-            .find(|a| squash(&a.name) == wanted || a.aliases.iter().any(|x| squash(x) == wanted));
-        Some(known.map_or_else(|| name.to_string(), |a| a.name.clone()))
+        Some(
+            self.by_squashed
+                .get(&squash(name))
+                .cloned()
+                .unwrap_or_else(|| name.to_string()),
+        )
     }
 
     /// The first known agency named in `text`, canonical.
