@@ -12,6 +12,8 @@
 //! ```text
 //! cargo bench --bench near
 //! cargo bench --bench near -- --docs 200000 --lookups 5000
+//! cargo bench --bench near -- --mmap-mb 1024     # with database.mmap_mb
+//! cargo bench --bench near -- --keep /tmp/near.db   # fill once, reuse
 //! ```
 //!
 //! Target from the syndication issue: at least 20,000 lookups/s with
@@ -21,7 +23,7 @@ use chrono::{Duration, TimeZone, Utc};
 use feedsieve::dedup::near::{self, NearConfig};
 use feedsieve::model::{Article, Fingerprint};
 use feedsieve::pipeline::Clusterer;
-use feedsieve::store::{NearHandle, Store};
+use feedsieve::store::{NearHandle, Store, StoreOptions};
 use feedsieve::syndication::{Flagger, Options, RuleSet};
 use rusqlite::params;
 use std::sync::Arc;
@@ -143,14 +145,20 @@ fn main() -> BenchResult<()> {
     }
     let fill = t.elapsed().as_secs_f64();
     let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    let index_bytes: i64 = rusqlite::Connection::open(&db)?
-        .query_row(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name IN
-             ('near_keys', 'near_docs', 'near_docs_cluster')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap_or(-1);
+    let table_bytes = |names: &str| -> i64 {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row(
+                    &format!("SELECT SUM(pgsize) FROM dbstat WHERE name IN ({names})"),
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(-1)
+    };
+    let index_bytes =
+        table_bytes("'near_keys', 'near_docs', 'near_docs_cluster', 'near_docs_unkeyed'");
+    let keys_bytes = table_bytes("'near_keys'");
 
     let flagger = Arc::new(Flagger {
         rules: RuleSet::build(&[], &[])?,
@@ -167,9 +175,13 @@ fn main() -> BenchResult<()> {
     // (the hand-off dominates), and in batches of `--batch` as
     // `record_poll` runs them for a poll's new items.
     let batch = arg("--batch", 100).max(1);
+    // `--mmap-mb N`: `database.mmap_mb` (default 0, as shipped).
+    let options = StoreOptions {
+        mmap_bytes: arg("--mmap-mb", 0) as u64 * 1024 * 1024,
+    };
     let run = |per_call: usize| {
         rt.block_on(async {
-            let store = Store::open(&db).await?;
+            let store = Store::open_with(&db, options).await?;
             let mut rng = Rng(42);
             let mut found = 0usize;
             let t = Instant::now();
@@ -217,7 +229,11 @@ fn main() -> BenchResult<()> {
          of which the near-duplicate tables {}",
         size(&db) as f64 / 1e6,
         if index_bytes >= 0 {
-            format!("{:.0} MB", index_bytes as f64 / 1e6)
+            format!(
+                "{:.0} MB ({:.0} MB the key index near_keys, the rest fingerprints)",
+                index_bytes as f64 / 1e6,
+                keys_bytes as f64 / 1e6
+            )
         } else {
             "not measured (no dbstat)".to_string()
         }

@@ -76,7 +76,7 @@ fn init_logging(config: &Config) {
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<()> {
-    let store = Store::open(&config.database_path)
+    let store = Store::open_with(&config.database_path, config.store)
         .await
         .with_context(|| format!("opening database {}", config.database_path.display()))?;
     let added = store

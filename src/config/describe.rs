@@ -18,6 +18,11 @@ impl Config {
             "database.path = {:?}",
             self.database_path.display().to_string()
         );
+        let _ = writeln!(
+            s,
+            "database.mmap_mb = {}",
+            self.store.mmap_bytes / (1024 * 1024)
+        );
         let h = &self.http;
         let _ = writeln!(s, "http.user_agent = {:?}", h.user_agent);
         let _ = writeln!(s, "http.timeout_secs = {}", h.timeout.as_secs());

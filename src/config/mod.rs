@@ -33,6 +33,9 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Largest `database.mmap_mb`.
+const MAX_MMAP_MB: u64 = 1 << 20;
+
 /// The file as written. Field names are the config keys.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +69,8 @@ pub struct RawHostGroup {
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
     pub path: PathBuf,
+    #[serde(default)]
+    pub mmap_mb: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -156,6 +161,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_path: PathBuf,
+    /// `database.mmap_mb`, for the store.
+    pub store: crate::store::StoreOptions,
     /// The fetch stage takes this as it is.
     pub http: HttpSettings,
     pub scheduler: SchedulerConfig,
@@ -224,6 +231,7 @@ impl Default for RawConfig {
         RawConfig {
             database: RawDatabase {
                 path: PathBuf::from("feedsieve.db"),
+                mmap_mb: 0,
             },
             http: RawHttp {
                 user_agent: DEFAULT_USER_AGENT.to_string(),
@@ -340,6 +348,11 @@ impl Config {
         if raw.database.path.as_os_str().is_empty() {
             return Err("key `database.path` must not be empty".to_string());
         }
+        if raw.database.mmap_mb > MAX_MMAP_MB {
+            return Err(format!(
+                "key `database.mmap_mb` must be at most {MAX_MMAP_MB} (1 TiB)"
+            ));
+        }
         if raw.scheduler.per_host_concurrency == 0 {
             return Err("key `scheduler.per_host_concurrency` must be greater than 0".to_string());
         }
@@ -373,6 +386,9 @@ impl Config {
             });
         }
         Ok(Config {
+            store: crate::store::StoreOptions {
+                mmap_bytes: raw.database.mmap_mb * 1024 * 1024,
+            },
             database_path: raw.database.path,
             http: HttpSettings {
                 user_agent: raw.http.user_agent,

@@ -126,3 +126,13 @@ fn user_syndication_rules_are_checked_as_compiled() {
     let err = load("[syndication]\ndisable_rules = [\"no.such\"]\n").unwrap_err();
     assert!(err.message.contains("syndication.disable_rules"), "{err}");
 }
+
+#[test]
+fn mmap_is_given_in_mib_and_bounded() {
+    let c = load("[database]\nmmap_mb = 256\n").unwrap();
+    assert_eq!(c.store.mmap_bytes, 256 << 20);
+    let err = load("[database]\nmmap_mb = 2000000\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("database.mmap_mb"), "{err}");
+}

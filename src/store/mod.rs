@@ -71,6 +71,14 @@ pub(crate) struct Writer {
     pub near: near::PendingKeys,
 }
 
+/// How the database file is opened (`[database]` besides its path).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Bytes of the file read through memory mapping (`PRAGMA mmap_size`);
+    /// 0: none.
+    pub mmap_bytes: u64,
+}
+
 /// Async handle to the database thread. Clone it freely.
 #[derive(Clone)]
 pub struct Store {
@@ -82,13 +90,18 @@ impl Store {
     /// Opens (creating if needed) the database at `path`, sets WAL mode and
     /// applies migrations before returning.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let path = path.to_path_buf();
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("feedsieve-store".to_string())
             .spawn(move || {
-                let opened = open_connection(&path).and_then(|c| {
+                let opened = open_connection(&path, options).and_then(|c| {
                     let near = near::PendingKeys::load(&c).map_err(|source| StoreError::Open {
                         path: path.display().to_string(),
                         source,
@@ -206,7 +219,7 @@ fn run_group(conn: &mut Connection, writer: &mut Writer, group: Vec<Job>) {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+fn open_connection(path: &Path, options: StoreOptions) -> Result<Connection, StoreError> {
     let open_err = |source| StoreError::Open {
         path: path.display().to_string(),
         source,
@@ -236,6 +249,12 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     )
     .map_err(open_err)?;
     conn.set_prepared_statement_cache_capacity(64);
+    conn.pragma_update(
+        None,
+        "mmap_size",
+        options.mmap_bytes.min(i64::MAX as u64) as i64,
+    )
+    .map_err(open_err)?;
     schema::migrate(&mut conn).map_err(open_err)?;
     Ok(conn)
 }

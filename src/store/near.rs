@@ -8,6 +8,19 @@
 //! lives here. Linking runs inside `record_poll`'s transaction on the
 //! single writer thread: two feeds carrying the same story at the same
 //! moment still end up in one cluster.
+//!
+//! A new article's fingerprint is written with it; its `near_keys` rows
+//! wait in memory on the writer thread ([`PendingKeys`]) and are written in
+//! key order, in batches (every 50,000 rows or 60 seconds, and on close),
+//! because keys are hashes and rows written one poll at a time each landed
+//! on a random page. Lookups read the pending rows too. A process that
+//! dies before writing them leaves `near_docs.keyed` = 0, and the next one
+//! recomputes them. Another process on the same file (a `feedsieve poll`
+//! beside the daemon) sees them once written.
+//!
+//! Within one feed, a near-duplicate of a stored item whose key is no
+//! longer in the document is that item under a new guid or URL: the
+//! stored row takes the new key (see [`Linking::link`]).
 
 use super::articles::NearLink;
 use super::ts;

@@ -427,3 +427,20 @@ async fn a_removed_feeds_pending_rows_are_not_written() {
     store.close().await;
     assert_eq!(near_counts(&path), (0, 0));
 }
+
+#[tokio::test]
+async fn the_mmap_option_reaches_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        mmap_bytes: 4 << 20,
+    };
+    let store = Store::open_with(&dir.path().join("t.db"), options)
+        .await
+        .unwrap();
+    let size: i64 = store
+        .call(|c| Ok(c.query_row("PRAGMA mmap_size", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(size, 4 << 20);
+    store.close().await;
+}
