@@ -469,6 +469,13 @@ fn sigkill_mid_ingest_then_restart_loses_and_duplicates_nothing() {
         done_before.len() < FEEDS,
         "every feed was done before the kill; the test needs a slower pass"
     );
+    // The killed daemon had not written its near-duplicate index rows yet
+    // (they wait in memory for 60 s or 50,000 rows): only the fingerprints.
+    let unkeyed_before = count(&db, "SELECT COUNT(*) FROM near_docs WHERE keyed = 0").unwrap();
+    assert!(
+        unkeyed_before > 0,
+        "nothing left for the restart to recompute"
+    );
 
     let mut child = start_daemon_with(&app, &spread);
     let all = wait_for(Duration::from_secs(60), || {
@@ -496,6 +503,17 @@ fn sigkill_mid_ingest_then_restart_loses_and_duplicates_nothing() {
         "articles lost or duplicated"
     );
     assert_eq!(distinct, articles, "an article stored twice");
+    // The restart recomputed the rows the killed process had not written,
+    // and the clean stop wrote everything.
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM near_docs WHERE keyed = 0"),
+        Some(0)
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(DISTINCT article_id) FROM near_keys"),
+        count(&db, "SELECT COUNT(*) FROM near_docs"),
+        "every fingerprint has its index rows"
+    );
     // The schedule resumed: a feed whose poll committed before the kill
     // was not fetched again (its next check is far ahead), and kept the
     // next check it had.
