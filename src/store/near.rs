@@ -240,6 +240,14 @@ const GOOD_ENOUGH: f32 = 0.95;
 /// article.
 const SHINGLES_PER_ARTICLE: usize = 16;
 
+/// The stored candidates under one index key, newest first. The primary
+/// key (key, published) serves it in order and stops at the limit, and the
+/// rows carry what the SimHash test needs, so a chance band collision
+/// costs no other read.
+const CANDIDATES_SQL: &str = "SELECT article_id, feed_id, simhash, words FROM near_keys
+     WHERE key = ?1 AND published BETWEEN ?2 AND ?3
+     ORDER BY published DESC LIMIT ?4";
+
 /// Same-feed matches whose key is looked up (is it still listed?), at
 /// most, per new article.
 const LISTED_CHECKS: usize = 16;
@@ -271,48 +279,20 @@ impl Linking<'_> {
                 ..NearLink::default()
             });
         };
-        // One query per key: the primary key (key, published) serves each
-        // in order and stops at the limit, and the rows carry what the
-        // SimHash test needs, so a chance collision costs no other read.
-        let mut candidates = tx.prepare_cached(
-            "SELECT article_id, feed_id, simhash, words FROM near_keys
-             WHERE key = ?1 AND published BETWEEN ?2 AND ?3
-             ORDER BY published DESC LIMIT ?4",
-        )?;
+        let mut stored = tx.prepare_cached(CANDIDATES_SQL)?;
         let mut stored_shingles =
             tx.prepare_cached("SELECT shingles FROM near_docs WHERE article_id = ?1")?;
         let mut stored_key = tx.prepare_cached("SELECT item_key FROM articles WHERE id = ?1")?;
         let published = article.published.unwrap_or(self.now).timestamp();
         let window = self.matcher.window().num_seconds();
+        let span = (published - window, published + window);
         let mut best: Option<(f32, NearCandidate)> = None;
         let mut same_item: Option<(f32, i64)> = None;
         let mut seen = HashSet::new();
         let (mut shingles_read, mut listed_checks) = (0, 0);
-        let (lo, hi) = (published - window, published + window);
-        let pending = self.pending.borrow();
         for key in self.matcher.keys(fp) {
-            // The rows not written yet (the newest), then the table's.
-            let mut unwritten = pending.candidates(key, lo, hi);
-            let mut rows = candidates.query(params![key, lo, hi, CANDIDATES_PER_KEY])?;
             let mut done = false;
-            loop {
-                let mut candidate = match unwritten.next() {
-                    Some(row) => row.candidate(),
-                    None => match rows.next()? {
-                        Some(r) => NearCandidate {
-                            id: r.get(0)?,
-                            feed_id: r.get(1)?,
-                            cluster_id: 0,
-                            feed_url: String::new(),
-                            site_url: None,
-                            url: None,
-                            simhash: r.get::<_, i64>(2)? as u64,
-                            words: r.get::<_, i64>(3)?.max(0) as u32,
-                            shingles: None,
-                        },
-                        None => break,
-                    },
-                };
+            for mut candidate in self.key_candidates(&mut stored, key, span)? {
                 if !seen.insert(candidate.id) {
                     continue;
                 }
@@ -338,6 +318,7 @@ impl Linking<'_> {
                     let key: Option<String> = stored_key
                         .query_row([candidate.id], |r| r.get(0))
                         .optional()?;
+                    // Its key is gone from the document: the same item.
                     if key.is_some_and(|k| !self.doc_keys.contains(k.as_str())) {
                         same_item = Some((s, candidate.id));
                         continue;
@@ -350,9 +331,9 @@ impl Linking<'_> {
                     best = Some((s, candidate));
                 }
             }
-            // The rest of a key that found a near-copy is still read: the
-            // same item under its old key may sit beside copies from other
-            // feeds, and it must win over them.
+            // A key that found a near-copy is read to its end before the
+            // search stops: the same item under its old key may sit beside
+            // copies from other feeds, and it must win over them.
             if done {
                 break;
             }
@@ -388,6 +369,40 @@ impl Linking<'_> {
             }
         }
         Ok(link)
+    }
+
+    /// The articles under index `key` published in `lo..=hi`, newest
+    /// first: the rows not written yet, then the table's through `stored`
+    /// ([`CANDIDATES_SQL`]; at most [`CANDIDATES_PER_KEY`] of each).
+    fn key_candidates(
+        &self,
+        stored: &mut rusqlite::Statement<'_>,
+        key: i64,
+        (lo, hi): (i64, i64),
+    ) -> rusqlite::Result<Vec<NearCandidate>> {
+        let mut found: Vec<NearCandidate> = self
+            .pending
+            .borrow()
+            .candidates(key, lo, hi)
+            .map(KeyRow::candidate)
+            .collect();
+        let rows = stored.query_map(params![key, lo, hi, CANDIDATES_PER_KEY], |r| {
+            Ok(NearCandidate {
+                id: r.get(0)?,
+                feed_id: r.get(1)?,
+                cluster_id: 0,
+                feed_url: String::new(),
+                site_url: None,
+                url: None,
+                simhash: r.get::<_, i64>(2)? as u64,
+                words: r.get::<_, i64>(3)?.max(0) as u32,
+                shingles: None,
+            })
+        })?;
+        for row in rows {
+            found.push(row?);
+        }
+        Ok(found)
     }
 
     /// Stores a new article's fingerprint and index keys, so later articles
