@@ -390,13 +390,13 @@ impl Store {
     /// Deletes a feed with its articles and fetch log.
     pub async fn remove_feed(&self, id: FeedId) -> Result<bool, StoreError> {
         self.call_writer(move |c, writer| {
-            writer.near.forget_feed(id.0);
             let tx = c.savepoint()?;
             // The near-duplicate index has no foreign key (see the schema);
             // its rows go with the feed, in one scan.
             tx.execute("DELETE FROM near_keys WHERE feed_id = ?1", [id.0])?;
             let removed = tx.execute("DELETE FROM feeds WHERE id = ?1", [id.0])? == 1;
             tx.commit()?;
+            writer.near.forget_feed(id.0);
             Ok(removed)
         })
         .await

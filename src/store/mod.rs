@@ -202,7 +202,6 @@ fn run_group(conn: &mut Connection, writer: &mut Writer, group: Vec<Job>) {
         return;
     }
     let began = conn.execute_batch("BEGIN IMMEDIATE");
-    let mark = writer.near.mark();
     let replies: Vec<Reply> = group.into_iter().map(|job| job(conn, writer)).collect();
     let commit_error = match began {
         Ok(()) => conn.execute_batch("COMMIT").err(),
@@ -211,8 +210,9 @@ fn run_group(conn: &mut Connection, writer: &mut Writer, group: Vec<Job>) {
     };
     if commit_error.is_some() {
         let _ = conn.execute_batch("ROLLBACK");
-        // The index rows of articles that were not stored after all.
-        writer.near.truncate(mark);
+        // Rows of articles that were not stored after all are among the
+        // pending ones; the database knows which fingerprints remain.
+        writer.near.reload(conn);
     }
     for reply in replies {
         reply(commit_error.as_ref());

@@ -41,6 +41,8 @@ use tracing::warn;
 pub struct NearCandidate {
     pub id: i64,
     pub feed_id: i64,
+    /// Publication (else first-seen) time, Unix seconds.
+    pub published: i64,
     /// Read only for the one chosen.
     pub cluster_id: i64,
     pub feed_url: String,
@@ -145,8 +147,9 @@ impl super::Store {
                 now: Utc::now(),
                 pending: RefCell::new(&mut writer.near),
             };
-            // One read transaction, as `record_poll` has.
-            let tx = c.transaction()?;
+            // One read transaction, as `record_poll` has (a savepoint: the
+            // job may run inside a group's transaction).
+            let tx = c.savepoint()?;
             let mut found = Vec::with_capacity(articles.len());
             for article in &articles {
                 let link = linking.link(&tx, article)?;
@@ -244,9 +247,16 @@ const SHINGLES_PER_ARTICLE: usize = 16;
 /// key (key, published) serves it in order and stops at the limit, and the
 /// rows carry what the SimHash test needs, so a chance band collision
 /// costs no other read.
-const CANDIDATES_SQL: &str = "SELECT article_id, feed_id, simhash, words FROM near_keys
+const CANDIDATES_SQL: &str = "SELECT article_id, feed_id, simhash, words, published FROM near_keys
      WHERE key = ?1 AND published BETWEEN ?2 AND ?3
      ORDER BY published DESC LIMIT ?4";
+
+/// How far apart in publication time a stored item and a new one of the
+/// same feed may be and still be one item under a changed key. A moved
+/// item keeps its date, or nearly; a feed's next daily or weekly item of
+/// the same boilerplate does not, and must not overwrite the last one
+/// when that has dropped out of the document.
+const SAME_ITEM_SECS: i64 = 2 * 3600;
 
 /// Same-feed matches whose key is looked up (is it still listed?), at
 /// most, per new article.
@@ -311,6 +321,7 @@ impl Linking<'_> {
                 };
                 done |= s >= GOOD_ENOUGH;
                 if candidate.feed_id == self.feed_id
+                    && (candidate.published - published).abs() <= SAME_ITEM_SECS
                     && same_item.is_none_or(|(bs, _)| s > bs)
                     && listed_checks < LISTED_CHECKS
                 {
@@ -355,11 +366,14 @@ impl Linking<'_> {
                     "SELECT d.cluster, f.url, f.site_url, a.url
                      FROM near_docs d JOIN articles a ON a.id = d.article_id
                      JOIN feeds f ON f.id = a.feed_id
-                     WHERE d.article_id = ?1",
+                     WHERE d.article_id = ?1 AND d.feed_id = ?2",
                 )?
-                .query_row([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .query_row([c.id, c.feed_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
-            // None: an index row outliving its article; no link then.
+            // None: an index row outliving its article (its id may have
+            // gone to another article since); no link then.
             if let Some(origin) = origin {
                 (c.cluster_id, c.feed_url, c.site_url, c.url) = origin;
                 link.verdict = self.matcher.copied(article, &self.feed, &c, s);
@@ -390,6 +404,7 @@ impl Linking<'_> {
             Ok(NearCandidate {
                 id: r.get(0)?,
                 feed_id: r.get(1)?,
+                published: r.get(4)?,
                 cluster_id: 0,
                 feed_url: String::new(),
                 site_url: None,
@@ -473,6 +488,7 @@ impl KeyRow {
         NearCandidate {
             id: self.article_id,
             feed_id: self.feed_id,
+            published: self.published,
             cluster_id: 0,
             feed_url: String::new(),
             site_url: None,
@@ -582,6 +598,16 @@ impl PendingKeys {
         self.reindex();
     }
 
+    /// Starts again from what the database holds, after a transaction
+    /// that added rows failed: every fingerprint without written rows is
+    /// unkeyed there, whatever this process held in memory.
+    pub(crate) fn reload(&mut self, conn: &Connection) {
+        match PendingKeys::load(conn) {
+            Ok(fresh) => *self = fresh,
+            Err(e) => warn!(error = %e, "near-duplicate index rows not reloaded"),
+        }
+    }
+
     /// Drops the rows of a removed feed.
     pub(crate) fn forget_feed(&mut self, feed_id: i64) {
         self.rows.retain(|r| r.feed_id != feed_id);
@@ -641,7 +667,7 @@ impl PendingKeys {
     }
 }
 
-/// Rows per multi-row statement in [`write_rows`]: one statement per row
+/// Rows per multi-row `INSERT` in [`write_rows`]: one statement per row
 /// cost more than the B-tree insert itself.
 const ROWS_PER_STATEMENT: usize = 100;
 
@@ -651,16 +677,6 @@ fn insert_rows_sql(n: usize) -> String {
     format!(
         "INSERT OR IGNORE INTO near_keys (key, published, article_id, feed_id, simhash, words)
          VALUES {values}"
-    )
-}
-
-/// Marks up to [`ROWS_PER_STATEMENT`] fingerprints keyed, returning the
-/// ids that were still stored.
-fn mark_keyed_sql(n: usize) -> String {
-    let ids = vec!["?"; n].join(", ");
-    format!(
-        "UPDATE near_docs SET keyed = 1 WHERE keyed = 0 AND article_id IN ({ids})
-         RETURNING article_id"
     )
 }
 
@@ -676,21 +692,30 @@ fn statement_chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
 fn write_rows(conn: &mut Connection, rows: &[KeyRow]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Fingerprints first: an article another process deleted meanwhile
-    // (`feeds remove`) has none left, and its rows are dropped.
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.article_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut live = HashSet::with_capacity(ids.len());
-    for chunk in statement_chunks(&ids) {
-        let mut st = tx.prepare_cached(&mark_keyed_sql(chunk.len()))?;
-        let mut marked = st.query(rusqlite::params_from_iter(chunk))?;
-        while let Some(r) = marked.next()? {
-            live.insert(r.get::<_, i64>(0)?);
+    // (`feeds remove`) has none left, and its rows are dropped. Its id may
+    // already belong to a new article (ids of deleted rows are reused), so
+    // a fingerprint counts only with its feed and time: another's is left
+    // unkeyed for the process that stored it.
+    let mut docs: Vec<(i64, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.article_id, r.feed_id, r.published))
+        .collect();
+    docs.sort_unstable();
+    docs.dedup();
+    let mut mark = tx.prepare_cached(
+        "UPDATE near_docs SET keyed = 1
+         WHERE article_id = ?1 AND feed_id = ?2 AND unixepoch(published) = ?3 AND keyed = 0",
+    )?;
+    let mut live: HashSet<(i64, i64, i64)> = HashSet::with_capacity(docs.len());
+    for doc in docs {
+        if mark.execute(params![doc.0, doc.1, doc.2])? == 1 {
+            live.insert(doc);
         }
     }
+    drop(mark);
     let mut sorted: Vec<&KeyRow> = rows
         .iter()
-        .filter(|r| live.contains(&r.article_id))
+        .filter(|r| live.contains(&(r.article_id, r.feed_id, r.published)))
         .collect();
     sorted.sort_unstable();
     for chunk in statement_chunks(&sorted) {

@@ -444,3 +444,88 @@ async fn the_mmap_option_reaches_sqlite() {
     assert_eq!(size, 4 << 20);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_same_text_item_a_day_later_is_a_new_item_but_one_moved_within_the_hour_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).await.unwrap();
+    let feed = add(&store, "https://a.example/rss").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let record = |articles: Vec<Article>, at| {
+        let mut p = poll(feed, at, articles);
+        p.near = Some(clusterer());
+        p
+    };
+    store
+        .record_poll(record(vec![story("monday", 1, t0)], t0))
+        .await
+        .unwrap();
+    // The same boilerplate a day later, after Monday's item left the feed.
+    let t1 = t0 + chrono::Duration::days(1);
+    let counts = store
+        .record_poll(record(vec![story("tuesday", 1, t1)], t1))
+        .await
+        .unwrap();
+    assert_eq!((counts.new, counts.updated), (1, 0));
+    // Tuesday's item moves to a new key, its date barely changed.
+    let moved = story("tuesday-moved", 1, t1 + chrono::Duration::minutes(10));
+    let counts = store.record_poll(record(vec![moved], t1)).await.unwrap();
+    assert_eq!((counts.new, counts.updated), (0, 1));
+    let keys: Vec<String> = store
+        .articles(ArticleFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.item_key)
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"monday".to_string()) && keys.contains(&"tuesday-moved".to_string()));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn pending_rows_of_an_article_deleted_elsewhere_do_not_land_on_its_reused_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).await.unwrap();
+    let a = add(&store, "https://a.example/rss").await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let mut first = poll(a, at, vec![story("x", 1, at)]);
+    first.near = Some(clusterer());
+    store.record_poll(first).await.unwrap();
+    // Another process removes the feed, and its article's id goes to a new
+    // article of another feed, whose own index rows that process keeps.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch(
+            "PRAGMA foreign_keys = ON;
+             DELETE FROM feeds WHERE url = 'https://a.example/rss';
+             INSERT INTO feeds (id, url, added_url, next_check_at, created_at)
+             VALUES (99, 'https://b.example/rss', 'https://b.example/rss',
+                     '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+             INSERT INTO articles (id, feed_id, item_key, content_hash, first_seen, last_seen)
+             VALUES (1, 99, 'other', 'h', '2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');
+             INSERT INTO near_docs (article_id, feed_id, cluster, published, simhash, words, shingles, keyed)
+             VALUES (1, 99, 1, '2026-11-24T00:00:00Z', 7, 120, x'', 0);",
+        )
+        .unwrap();
+    drop(other);
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let keys: i64 = conn
+        .query_row("SELECT COUNT(*) FROM near_keys", [], |r| r.get(0))
+        .unwrap();
+    let keyed: i64 = conn
+        .query_row(
+            "SELECT keyed FROM near_docs WHERE article_id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        (keys, keyed),
+        (0, 0),
+        "no rows written, the new article left to its process"
+    );
+}
