@@ -18,9 +18,10 @@
 //! recomputes them. Another process on the same file (a `feedsieve poll`
 //! beside the daemon) sees them once written.
 //!
-//! Within one feed, a near-duplicate of a stored item whose key is no
-//! longer in the document is that item under a new guid or URL: the
-//! stored row takes the new key (see [`Linking::link`]).
+//! Within one feed, a near-duplicate of a stored item published within
+//! two hours of it whose key is no longer in the document is that item
+//! under a new guid or URL: the stored row takes the new key (see
+//! [`Linking::link`]).
 
 use super::articles::NearLink;
 use super::ts;
