@@ -349,6 +349,18 @@ async fn add(store: &Store, url: &str) -> FeedId {
     store.add_feed(feed, Utc::now()).await.unwrap().0.id
 }
 
+/// A store at `path` with feed a.example and one clustered story in it,
+/// published at the returned time; its index rows are still pending.
+async fn one_clustered_story(path: &std::path::Path) -> (Store, FeedId, DateTime<Utc>) {
+    let store = Store::open(path).await.unwrap();
+    let a = add(&store, "https://a.example/rss").await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let mut first = poll(a, at, vec![story("x", 1, at)]);
+    first.near = Some(clusterer());
+    store.record_poll(first).await.unwrap();
+    (store, a, at)
+}
+
 #[tokio::test]
 async fn pending_index_rows_are_found_before_they_are_written_and_written_on_close() {
     let dir = tempfile::tempdir().unwrap();
@@ -417,12 +429,7 @@ async fn rows_a_stopped_process_did_not_write_are_recomputed() {
 async fn a_removed_feeds_pending_rows_are_not_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = Store::open(&path).await.unwrap();
-    let a = add(&store, "https://a.example/rss").await;
-    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
-    let mut first = poll(a, at, vec![story("x", 1, at)]);
-    first.near = Some(clusterer());
-    store.record_poll(first).await.unwrap();
+    let (store, a, _) = one_clustered_story(&path).await;
     assert!(store.remove_feed(a).await.unwrap());
     store.close().await;
     assert_eq!(near_counts(&path), (0, 0));
@@ -488,12 +495,7 @@ async fn a_same_text_item_a_day_later_is_a_new_item_but_one_moved_within_the_hou
 async fn pending_rows_of_an_article_deleted_elsewhere_do_not_land_on_its_reused_id() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let store = Store::open(&path).await.unwrap();
-    let a = add(&store, "https://a.example/rss").await;
-    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
-    let mut first = poll(a, at, vec![story("x", 1, at)]);
-    first.near = Some(clusterer());
-    store.record_poll(first).await.unwrap();
+    let (store, _, _) = one_clustered_story(&path).await;
     // Another process removes the feed, and its article's id goes to a new
     // article of another feed, whose own index rows that process keeps.
     let other = rusqlite::Connection::open(&path).unwrap();
