@@ -402,21 +402,17 @@ impl Linking<'_> {
             .map(KeyRow::candidate)
             .collect();
         let rows = stored.query_map(params![key, lo, hi, CANDIDATES_PER_KEY], |r| {
-            Ok(NearCandidate {
-                id: r.get(0)?,
+            Ok(KeyRow {
+                key,
+                article_id: r.get(0)?,
                 feed_id: r.get(1)?,
                 published: r.get(4)?,
-                cluster_id: 0,
-                feed_url: String::new(),
-                site_url: None,
-                url: None,
                 simhash: r.get::<_, i64>(2)? as u64,
                 words: r.get::<_, i64>(3)?.max(0) as u32,
-                shingles: None,
             })
         })?;
         for row in rows {
-            found.push(row?);
+            found.push(row?.candidate());
         }
         Ok(found)
     }
@@ -485,6 +481,8 @@ pub(crate) struct KeyRow {
 }
 
 impl KeyRow {
+    /// The candidate this row offers: what the index holds of it, the rest
+    /// read later if it is chosen.
     fn candidate(&self) -> NearCandidate {
         NearCandidate {
             id: self.article_id,
