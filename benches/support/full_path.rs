@@ -10,7 +10,7 @@ use feedsieve::dedup::KnownKeys;
 use feedsieve::fetch::{Fetcher, HttpSettings};
 use feedsieve::model::Validators;
 use feedsieve::normalize::NormalizeContext;
-use feedsieve::pipeline::{Pipeline, body_hash, parse_and_normalize};
+use feedsieve::pipeline::{Pipeline, body_hash, flag_articles, parse_and_normalize};
 use feedsieve::scheduler::{HostGates, HostLimits, Policy};
 use feedsieve::store::{FeedRecord, NearHandle, NewFeed, PollRecord, Store, UpsertCounts};
 use feedsieve::syndication::Flagger;
@@ -209,9 +209,11 @@ pub async fn store_only(
                 &feed.url,
                 Utc::now(),
                 MAX_FUTURE_SKEW,
-                near.as_ref().map(|(flagger, _)| flagger.as_ref()),
             )?;
             dedup::assign_keys(&mut ing.articles, &known);
+            if let Some((flagger, _)) = &near {
+                flag_articles(&mut ing, &feed.url, flagger, &known);
+            }
             let mut record = poll_record(feed, Utc::now(), doc.body.len());
             record.near = near.as_ref().map(|(_, handle)| handle.clone());
             record.title = ing.title;

@@ -1,6 +1,8 @@
 //! What a poll does with a new body: parse and normalize it on the blocking
 //! pool (one body per core at a time), look up the keys the feed already
-//! has for these items, and assign identities.
+//! has for these items, assign identities, and flag and fingerprint the
+//! items that will be written (new or changed: an unchanged item is only
+//! touched, so its flags would be thrown away).
 
 use super::Pipeline;
 use crate::dedup::{self, KnownKeys, near};
@@ -43,18 +45,11 @@ impl Pipeline {
         doc_url: String,
     ) -> Result<Result<Ingested, String>, StoreError> {
         let skew = self.max_future_skew;
-        let flagger = self.flagger.clone();
+        let url = doc_url.clone();
         let parsed = {
             let _slot = self.ingest_slots.acquire().await;
             tokio::task::spawn_blocking(move || {
-                parse_and_normalize(
-                    &bytes,
-                    content_type.as_deref(),
-                    &doc_url,
-                    Utc::now(),
-                    skew,
-                    flagger.as_deref(),
-                )
+                parse_and_normalize(&bytes, content_type.as_deref(), &url, Utc::now(), skew)
             })
             .await
         };
@@ -69,21 +64,64 @@ impl Pipeline {
         let bases: BTreeSet<String> = ingested.articles.iter().map(dedup::base_key).collect();
         let known: KnownKeys = self.store.known_keys(feed, bases).await?;
         dedup::assign_keys(&mut ingested.articles, &known);
-        Ok(Ok(ingested))
+        let Some(flagger) = self.flagger.clone() else {
+            return Ok(Ok(ingested));
+        };
+        if !ingested.articles.iter().any(|a| changed(a, &known)) {
+            return Ok(Ok(ingested));
+        }
+        let flagged = {
+            let _slot = self.ingest_slots.acquire().await;
+            tokio::task::spawn_blocking(move || {
+                flag_articles(&mut ingested, &doc_url, &flagger, &known);
+                ingested
+            })
+            .await
+        };
+        match flagged {
+            Ok(ingested) => Ok(Ok(ingested)),
+            Err(join) => {
+                error!(error = %join, "flagging task panicked");
+                Ok(Err(format!("flagging crashed: {join}")))
+            }
+        }
     }
 }
 
-/// The CPU part of a poll: parse and normalize one body, and, when a
-/// `flagger` is given, flag syndicated copy and fingerprint each body for
-/// near-duplicate matching (whose comparison text the rules define). Articles come back without
-/// keys; [`Pipeline::ingest`] assigns them.
+/// Whether `article` (keyed) will be written: new, or changed since stored.
+fn changed(article: &Article, known: &KnownKeys) -> bool {
+    known
+        .get(&article.item_key)
+        .is_none_or(|k| k.content_hash != article.content_hash)
+}
+
+/// Flags syndicated copy among the keyed articles of `ingested` that will
+/// be written (see [`changed`]; all of them with an empty `known`) and
+/// fingerprints their bodies for near-duplicate matching, whose comparison
+/// text the rules define. The others keep no verdict and no fingerprint:
+/// the store only touches them.
+pub fn flag_articles(ingested: &mut Ingested, doc_url: &str, flagger: &Flagger, known: &KnownKeys) {
+    let feed = FeedContext {
+        site_url: ingested.site_url.as_deref(),
+        feed_url: doc_url,
+        rights: ingested.rights.as_deref(),
+        title: ingested.title.as_deref(),
+    };
+    for article in ingested.articles.iter_mut().filter(|a| changed(a, known)) {
+        let compared = flagger.flag_and_compare(article, &feed);
+        article.near = near::fingerprint(&compared);
+    }
+}
+
+/// The CPU part of a poll: parse and normalize one body. Articles come back
+/// without keys and unflagged; [`Pipeline::ingest`] assigns keys, then
+/// [`flag_articles`] flags what will be written.
 pub fn parse_and_normalize(
     bytes: &[u8],
     content_type: Option<&str>,
     doc_url: &str,
     now: DateTime<Utc>,
     max_future_skew: Duration,
-    flagger: Option<&Flagger>,
 ) -> Result<Ingested, parse::ParseError> {
     let parsed = parse::parse_feed(bytes, content_type, doc_url)?;
     let ctx = NormalizeContext {
@@ -93,7 +131,7 @@ pub fn parse_and_normalize(
         max_future_skew: chrono::Duration::from_std(max_future_skew)
             .unwrap_or(chrono::Duration::zero()),
     };
-    let mut articles: Vec<Article> = parsed
+    let articles: Vec<Article> = parsed
         .entries
         .iter()
         .map(|e| normalize::normalize_entry(e, &ctx))
@@ -103,18 +141,6 @@ pub fn parse_and_normalize(
         .as_deref()
         .map(normalize::text::plain_line)
         .filter(|t| !t.is_empty());
-    if let Some(flagger) = flagger {
-        let feed = FeedContext {
-            site_url: parsed.site_url.as_deref(),
-            feed_url: doc_url,
-            rights: parsed.rights.as_deref(),
-            title: title.as_deref(),
-        };
-        for article in &mut articles {
-            let compared = flagger.flag_and_compare(article, &feed);
-            article.near = near::fingerprint(&compared);
-        }
-    }
     // A date with a raw string kept beside it was clamped to the fetch time:
     // not a publication time.
     let posting = scheduler::observe_posting(
@@ -138,4 +164,79 @@ pub fn parse_and_normalize(
 /// that resend identical bytes.
 pub fn body_hash(bytes: &[u8]) -> String {
     crate::model::hex(&Sha256::digest(bytes)[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::KnownItem;
+    use crate::syndication::{Options, RuleSet};
+
+    const FOOTER: &str = "(This story has not been edited by Devdiscourse staff and is \
+        auto-generated from a syndicated feed.)";
+
+    fn body() -> String {
+        let item = |n: usize| {
+            format!(
+                "<item><guid>https://example.com/{n}</guid><link>https://example.com/{n}</link>\
+                 <title>Story {n}</title><description>The minister arrived on Tuesday for \
+                 talks number {n} on trade, energy and security, officials said. {FOOTER}\
+                 </description></item>"
+            )
+        };
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Example</title>\
+             <link>https://example.com/</link>{}</channel></rss>",
+            (1..=3).map(item).collect::<String>()
+        )
+    }
+
+    #[test]
+    fn only_new_and_changed_items_are_flagged_and_fingerprinted() {
+        let url = "https://example.com/rss";
+        let parse = || {
+            let mut ing =
+                parse_and_normalize(body().as_bytes(), None, url, Utc::now(), Duration::ZERO)
+                    .unwrap();
+            dedup::assign_keys(&mut ing.articles, &KnownKeys::new());
+            ing
+        };
+        let stored = parse();
+        // Item 1 is stored as it is, item 2 with other content, item 3 not.
+        let mut known = KnownKeys::new();
+        for (a, hash) in stored.articles.iter().zip(["same", "old"]) {
+            let content_hash = if hash == "same" {
+                a.content_hash.clone()
+            } else {
+                "an earlier version".to_string()
+            };
+            known.insert(
+                a.item_key.clone(),
+                KnownItem {
+                    content_hash,
+                    url: a.url.clone(),
+                },
+            );
+        }
+        let mut ing =
+            parse_and_normalize(body().as_bytes(), None, url, Utc::now(), Duration::ZERO).unwrap();
+        dedup::assign_keys(&mut ing.articles, &known);
+        let flagger = Flagger {
+            rules: RuleSet::build(&[], &[]).unwrap(),
+            options: Options {
+                flag_agency_own_feed: false,
+            },
+        };
+        flag_articles(&mut ing, url, &flagger, &known);
+        let flagged: Vec<(bool, bool)> = ing
+            .articles
+            .iter()
+            .map(|a| (a.syndication.syndicated, a.near.is_some()))
+            .collect();
+        assert_eq!(flagged, vec![(false, false), (true, true), (true, true)]);
+        // With nothing stored, everything is flagged.
+        let mut all = parse();
+        flag_articles(&mut all, url, &flagger, &KnownKeys::new());
+        assert!(all.articles.iter().all(|a| a.syndication.syndicated));
+    }
 }

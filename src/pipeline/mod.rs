@@ -10,7 +10,7 @@
 mod ingest;
 mod near;
 
-pub use ingest::{Ingested, body_hash, parse_and_normalize};
+pub use ingest::{Ingested, body_hash, flag_articles, parse_and_normalize};
 pub use near::Clusterer;
 
 use crate::fetch::{Fetch, FetchError, FetchOutcome, Fetcher, RetryAfter};

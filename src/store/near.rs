@@ -519,8 +519,11 @@ struct Unkeyed {
 #[derive(Debug, Default)]
 pub(crate) struct PendingKeys {
     rows: Vec<KeyRow>,
-    /// Indexes into `rows` by key, in insertion order.
-    by_key: HashMap<i64, Vec<usize>>,
+    /// The last row added under each key, as an index into `rows`.
+    last: HashMap<i64, usize>,
+    /// For each row, the row added before it under the same key: with
+    /// `last`, a list per key, newest first, without an allocation per key.
+    earlier: Vec<Option<usize>>,
     /// Left by an earlier process; keyed with the first matcher given.
     unkeyed: Vec<Unkeyed>,
     /// When the oldest pending row was added.
@@ -575,10 +578,8 @@ impl PendingKeys {
     }
 
     fn push(&mut self, row: KeyRow) {
-        self.by_key
-            .entry(row.key)
-            .or_default()
-            .push(self.rows.len());
+        self.earlier
+            .push(self.last.insert(row.key, self.rows.len()));
         self.rows.push(row);
         self.since.get_or_insert_with(Instant::now);
     }
@@ -615,9 +616,10 @@ impl PendingKeys {
     }
 
     fn reindex(&mut self) {
-        self.by_key.clear();
+        self.last.clear();
+        self.earlier.clear();
         for (i, row) in self.rows.iter().enumerate() {
-            self.by_key.entry(row.key).or_default().push(i);
+            self.earlier.push(self.last.insert(row.key, i));
         }
         if self.rows.is_empty() {
             self.since = None;
@@ -627,11 +629,8 @@ impl PendingKeys {
     /// The pending rows under `key` published in `lo..=hi`, newest
     /// added first, at most [`CANDIDATES_PER_KEY`].
     fn candidates(&self, key: i64, lo: i64, hi: i64) -> impl Iterator<Item = &KeyRow> {
-        self.by_key
-            .get(&key)
-            .into_iter()
-            .flat_map(|ix| ix.iter().rev())
-            .map(|i| &self.rows[*i])
+        std::iter::successors(self.last.get(&key).copied(), |&i| self.earlier[i])
+            .map(|i| &self.rows[i])
             .filter(move |r| (lo..=hi).contains(&r.published))
             .take(CANDIDATES_PER_KEY as usize)
     }
@@ -656,7 +655,8 @@ impl PendingKeys {
         match write_rows(conn, &self.rows) {
             Ok(()) => {
                 self.rows.clear();
-                self.by_key.clear();
+                self.last.clear();
+                self.earlier.clear();
                 self.since = None;
             }
             Err(e) => {

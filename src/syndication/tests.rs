@@ -230,3 +230,42 @@ fn comparison_words_leave_out_what_the_rules_recognise() {
         assert_eq!(compared, want.join(" "), "{text:?} {summary:?}");
     }
 }
+
+/// `words_outside` as first written, a `char` at a time: the byte path must
+/// give the same text.
+fn words_outside_by_char(body: &str) -> String {
+    let mut out = String::new();
+    for c in body.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !matches!(c, '\'' | '’' | '‘') && !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[test]
+fn comparison_words_match_a_char_by_char_reading() {
+    let bodies = [
+        "",
+        "   ",
+        "Plain ASCII, with punctuation -- and  double  spaces.",
+        "don't stop: l’État, São Paulo; İSTANBUL’s ÆON ΣΟΦΊΑ",
+        "数字 2026年 ☃ emoji 🎉 mid-word\u{00a0}nbsp\ttab\nline",
+        "ends with a quote ’",
+        "ß and ǅ and ﬁ ligature",
+    ];
+    for body in bodies {
+        assert_eq!(
+            words_outside(body, Vec::new()),
+            words_outside_by_char(body),
+            "{body:?}"
+        );
+    }
+    // A cut span is a word break, wherever it falls.
+    assert_eq!(
+        words_outside("alpha beta(cut)gamma", vec![(10, 15)]),
+        "alpha beta gamma"
+    );
+}
