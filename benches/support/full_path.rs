@@ -149,6 +149,7 @@ async fn poll_one(
             doc.body.clone(),
             Some(doc.content_type.to_string()),
             feed.url.clone(),
+            feed.body_hash.is_none(),
         )
         .await??;
     let ingest = t.elapsed();

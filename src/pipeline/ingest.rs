@@ -34,22 +34,32 @@ pub struct Ingested {
 }
 
 impl Pipeline {
-    /// Parses, normalizes and keys a body of `feed` fetched from `doc_url`.
-    /// The outer error is the store's; the inner one says, for the fetch
-    /// log, why the body could not be read.
+    /// Parses, normalizes and keys a body of `feed` fetched from `doc_url`,
+    /// and flags what will be written. A `fresh` feed (no body stored yet:
+    /// its first poll) has every item flagged with the parse, in one task,
+    /// since all are new; otherwise only new and changed items are, once
+    /// the stored keys are known. The outer error is the store's; the
+    /// inner one says, for the fetch log, why the body could not be read.
     pub async fn ingest(
         &self,
         feed: FeedId,
         bytes: Vec<u8>,
         content_type: Option<String>,
         doc_url: String,
+        fresh: bool,
     ) -> Result<Result<Ingested, String>, StoreError> {
         let skew = self.max_future_skew;
         let url = doc_url.clone();
+        let flag_all = self.flagger.clone().filter(|_| fresh);
         let parsed = {
             let _slot = self.ingest_slots.acquire().await;
             tokio::task::spawn_blocking(move || {
-                parse_and_normalize(&bytes, content_type.as_deref(), &url, Utc::now(), skew)
+                let mut ingested =
+                    parse_and_normalize(&bytes, content_type.as_deref(), &url, Utc::now(), skew)?;
+                if let Some(flagger) = flag_all {
+                    flag_articles(&mut ingested, &url, &flagger, &KnownKeys::new());
+                }
+                Ok::<_, parse::ParseError>(ingested)
             })
             .await
         };
@@ -64,7 +74,7 @@ impl Pipeline {
         let bases: BTreeSet<String> = ingested.articles.iter().map(dedup::base_key).collect();
         let known: KnownKeys = self.store.known_keys(feed, bases).await?;
         dedup::assign_keys(&mut ingested.articles, &known);
-        let Some(flagger) = self.flagger.clone() else {
+        let Some(flagger) = self.flagger.clone().filter(|_| !fresh) else {
             return Ok(Ok(ingested));
         };
         if !ingested.articles.iter().any(|a| changed(a, &known)) {
@@ -95,8 +105,8 @@ fn changed(article: &Article, known: &KnownKeys) -> bool {
         .is_none_or(|k| k.content_hash != article.content_hash)
 }
 
-/// Flags syndicated copy among the keyed articles of `ingested` that will
-/// be written (see [`changed`]; all of them with an empty `known`) and
+/// Flags syndicated copy among the articles of `ingested` that will be
+/// written (see [`changed`]; all of them with an empty `known`) and
 /// fingerprints their bodies for near-duplicate matching, whose comparison
 /// text the rules define. The others keep no verdict and no fingerprint:
 /// the store only touches them.

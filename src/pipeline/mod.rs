@@ -403,7 +403,13 @@ impl Pipeline {
             return Ok((Verdict::Answered, freshness));
         }
         let ingested = self
-            .ingest(feed.id, body.bytes, body.content_type, final_url)
+            .ingest(
+                feed.id,
+                body.bytes,
+                body.content_type,
+                final_url,
+                feed.body_hash.is_none(),
+            )
             .await?;
         match ingested {
             Ok(ing) => {

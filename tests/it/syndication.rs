@@ -326,6 +326,42 @@ fn the_seed_case_end_to_end() {
     );
 }
 
+/// On a feed's first poll every item is flagged with the parse; later
+/// polls flag only the new and changed items, once their keys are known.
+/// An item that arrives later is flagged and fingerprinted all the same.
+#[test]
+fn an_item_arriving_in_a_later_poll_is_flagged_and_clustered() {
+    let server = TestServer::start();
+    let start = SEED.find("<item>").unwrap();
+    let end = SEED.find("</item>").unwrap() + "</item>\n".len();
+    let without = format!("{}{}", &SEED[..start], &SEED[end..]);
+    server.serve("/seed.xml", without, "application/rss+xml");
+    server.serve("/elsewhere.xml", SEED_ELSEWHERE, "application/rss+xml");
+    let app = App::new(&[server.url("/seed.xml")]);
+    app.poll_all().assert_success("first poll");
+    assert_eq!(app.articles(&[]).len(), 1);
+    assert!(app.articles(&["--syndicated"]).is_empty());
+
+    server.serve("/seed.xml", SEED, "application/rss+xml");
+    app.poll_all().assert_success("second poll");
+    let flagged = app.articles(&["--syndicated"]);
+    assert_eq!(flagged.len(), 1, "{flagged:#?}");
+    let a = &flagged[0];
+    assert!(a.title.as_deref().unwrap_or_default().contains("Lavrov"));
+    assert_eq!(a.syndication_reasons[0], "disclaimer");
+    assert_eq!(app.articles(&["--original"]).len(), 1);
+
+    app.run(&["feeds", "add", &server.url("/elsewhere.xml")])
+        .assert_success("feeds add");
+    app.poll_all().assert_success("third poll");
+    let copy = app
+        .articles(&[])
+        .into_iter()
+        .find(|x| x.feed_url.ends_with("elsewhere.xml"))
+        .expect("the other outlet's article");
+    assert_eq!(copy.duplicate_of, Some(a.id), "{copy:#?}");
+}
+
 #[test]
 fn reclassify_applies_changed_settings_to_stored_articles() {
     // An agency's copy on its own site is not flagged by default...
