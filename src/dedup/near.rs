@@ -77,6 +77,28 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// [`fnv1a`] of four byte strings at once: one byte of each in turn, so
+/// the four multiply chains overlap instead of each waiting on its own
+/// last multiplication (most of a fingerprint's time was this wait).
+fn fnv1a_x4(s: [&[u8]; 4]) -> [u64; 4] {
+    let step = |h: u64, b: &u8| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    let mut h = [0xcbf2_9ce4_8422_2325u64; 4];
+    let common = s.iter().map(|b| b.len()).min().unwrap_or(0);
+    let [a, b, c, d] = s.map(|x| &x[..common]);
+    for (((x0, x1), x2), x3) in a.iter().zip(b).zip(c).zip(d) {
+        h = [
+            step(h[0], x0),
+            step(h[1], x1),
+            step(h[2], x2),
+            step(h[3], x3),
+        ];
+    }
+    for (h, rest) in h.iter_mut().zip(s.map(|x| &x[common..])) {
+        *h = rest.iter().fold(*h, step);
+    }
+    h
+}
+
 /// Mixes a hash's bits (SplitMix64's finalizer), so SimHash sees well
 /// spread bits even from similar shingles.
 fn mix(mut z: u64) -> u64 {
@@ -145,10 +167,20 @@ pub fn fingerprint(text: &str) -> Option<Fingerprint> {
     }
     starts.push(text.len() + 1);
     let bytes = text.as_bytes();
-    let hashes: Vec<u64> = starts
-        .windows(4)
-        .map(|w| mix(fnv1a(&bytes[w[0]..w[3] - 1])))
-        .collect();
+    let shingle = |w: &[usize]| &bytes[w[0]..w[3] - 1];
+    let windows: Vec<&[usize]> = starts.windows(4).collect();
+    let mut hashes: Vec<u64> = Vec::with_capacity(windows.len());
+    let mut fours = windows.chunks_exact(4);
+    for four in &mut fours {
+        let h = fnv1a_x4([
+            shingle(four[0]),
+            shingle(four[1]),
+            shingle(four[2]),
+            shingle(four[3]),
+        ]);
+        hashes.extend(h.map(mix));
+    }
+    hashes.extend(fours.remainder().iter().map(|w| mix(fnv1a(shingle(w)))));
     let lead = hashes
         .iter()
         .take(LEAD_SHINGLES)
@@ -381,6 +413,7 @@ mod tests {
             STORY,
             long.as_str(),
             "one two three four five six seven eight",
+            "élan vital über straße a très long naïve café déjà vu señor x",
         ] {
             let words: Vec<&str> = text.split_whitespace().collect();
             let fp = fingerprint(&words.join(" ")).unwrap();
