@@ -24,6 +24,9 @@
 //! (d+) (d) with the built-in syndication rules flagging every article and
 //!     near-duplicate clustering on: their cost on the ingest path
 //!     (`NO_NEAR=1` in the environment leaves clustering out);
+//! (d') and (d+') the same bodies again on the filled database, every item
+//!     known: a changed document with nothing new, most of a running
+//!     daemon's 200 answers (only new and changed items are flagged);
 //! (e) `record_poll` alone, one feed at a time on a fresh database: the store's
 //!     share of (d);
 //! (e+) (e) with near-duplicate linking and indexing: the store's share of
@@ -173,9 +176,8 @@ fn store_stages(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let cpu = cpu_secs();
     let full = runtime.block_on(full_path::full_path(docs.clone(), urls.clone(), None, None))?;
-    let cpu_d = cpu_secs() - cpu;
+    let cpu_d = full.cpu;
     rows.push(Row {
         name: "(d) full path + store, all cores",
         items: full.stored,
@@ -187,14 +189,13 @@ fn store_stages(
         config: NearConfig::default(),
         window: chrono::Duration::days(7),
     }));
-    let cpu = cpu_secs();
     let flagged = runtime.block_on(full_path::full_path(
         docs.clone(),
         urls.clone(),
         Some(flagger.clone()),
         std::env::var("NO_NEAR").is_err().then_some(near.clone()),
     ))?;
-    let cpu_plus = cpu_secs() - cpu;
+    let cpu_plus = flagged.cpu;
     println!(
         "(d+) wall time summed over feeds: ingest {:.2} s, record_poll {:.2} s",
         flagged.ingest_wall, flagged.record_wait
@@ -210,6 +211,28 @@ fn store_stages(
         items: flagged.stored,
         secs: flagged.secs,
     });
+    for (name, pass) in [
+        ("(d') (d) again, all items known", &full),
+        ("(d+') (d+) again, all items known", &flagged),
+    ] {
+        rows.push(Row {
+            name,
+            items: pass.db_rows,
+            secs: pass.repoll_secs,
+        });
+        if pass.repoll_new > 0 {
+            println!(
+                "{name}: {} items stored as new, none expected",
+                pass.repoll_new
+            );
+        }
+    }
+    println!(
+        "CPU time of the second passes: (d') {:.2} s, (d+') {:.2} s, ratio {:.2}",
+        full.repoll_cpu,
+        flagged.repoll_cpu,
+        flagged.repoll_cpu / full.repoll_cpu
+    );
     let peak_mb = proc_status_mb("VmHWM:");
     record_poll_stages(docs, urls, reps, rows)?;
     Ok(StoreNotes {
@@ -419,21 +442,6 @@ fn flagger() -> BenchResult<Flagger> {
             flag_agency_own_feed: false,
         },
     })
-}
-
-/// User plus system CPU time of the whole process so far, in seconds
-/// (`/proc/self/stat`, at the kernel's 100 ticks per second).
-fn cpu_secs() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name, which is in parentheses.
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-            Some(ticks as f64 / 100.0)
-        })
-        .unwrap_or(0.0)
 }
 
 fn proc_status_mb(key: &str) -> u64 {
