@@ -101,7 +101,7 @@ fn fnv1a_x4(s: [&[u8]; 4]) -> [u64; 4] {
 
 /// Mixes a hash's bits (SplitMix64's finalizer), so SimHash sees well
 /// spread bits even from similar shingles.
-fn mix(mut z: u64) -> u64 {
+pub fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

@@ -18,6 +18,12 @@
 //! recomputes them. Another process on the same file (a `feedsieve poll`
 //! beside the daemon) sees them once written.
 //!
+//! Most keys of a new article have no rows at all; a Bloom filter of the
+//! keys written and pending ([`KeyFilter`]) skips their queries. It is
+//! built at the first lookup and again whenever another connection has
+//! committed (`PRAGMA data_version`), so rows written elsewhere are never
+//! hidden.
+//!
 //! Within one feed, a near-duplicate of a stored item published within
 //! two hours of it whose key is no longer in the document is that item
 //! under a new guid or URL: the stored row takes the new key (see
@@ -133,7 +139,7 @@ impl super::Store {
         matcher: NearHandle,
     ) -> Result<Vec<Option<(i64, f64)>>, super::StoreError> {
         self.call_writer(move |c, writer| {
-            writer.near.adopt(matcher.0.as_ref());
+            writer.near.adopt(c, matcher.0.as_ref());
             let linking = Linking {
                 matcher: matcher.0.as_ref(),
                 feed: NearFeed {
@@ -401,6 +407,10 @@ impl Linking<'_> {
             .candidates(key, lo, hi)
             .map(KeyRow::candidate)
             .collect();
+        // Most keys of a new article have no rows: no query for those.
+        if !self.pending.borrow().may_hold(key) {
+            return Ok(found);
+        }
         let rows = stored.query_map(params![key, lo, hi, CANDIDATES_PER_KEY], |r| {
             Ok(KeyRow {
                 key,
@@ -528,6 +538,8 @@ pub(crate) struct PendingKeys {
     unkeyed: Vec<Unkeyed>,
     /// When the oldest pending row was added.
     since: Option<Instant>,
+    /// Which keys may have rows, built at the first lookup.
+    filter: Option<KeyFilter>,
 }
 
 impl PendingKeys {
@@ -560,9 +572,12 @@ impl PendingKeys {
         })
     }
 
-    /// Computes the rows of fingerprints left unkeyed by an earlier
-    /// process, now that a matcher says what the keys are.
-    pub(crate) fn adopt(&mut self, matcher: &dyn NearMatcher) {
+    /// Makes the pending rows and the key filter ready for lookups:
+    /// computes the rows of fingerprints left unkeyed by an earlier process,
+    /// now that a matcher says what the keys are, and (re)builds the filter
+    /// when it is missing, too small, or another connection has committed
+    /// since it was built (it may have written index rows).
+    pub(crate) fn adopt(&mut self, conn: &Connection, matcher: &dyn NearMatcher) {
         for doc in std::mem::take(&mut self.unkeyed) {
             for key in matcher.keys(&doc.fingerprint) {
                 self.push(KeyRow {
@@ -575,9 +590,31 @@ impl PendingKeys {
                 });
             }
         }
+        let stale = match &self.filter {
+            None => true,
+            Some(f) => f.outgrown() || f.changed_elsewhere(conn),
+        };
+        if stale {
+            self.filter = match KeyFilter::build(conn, self.rows.iter().map(|r| r.key)) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    warn!(error = %e, "near-duplicate key filter not built; every key is looked up");
+                    None
+                }
+            };
+        }
+    }
+
+    /// Whether the table may hold rows under `key` (always, without a
+    /// filter).
+    fn may_hold(&self, key: i64) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.may_contain(key))
     }
 
     fn push(&mut self, row: KeyRow) {
+        if let Some(f) = &mut self.filter {
+            f.insert(row.key);
+        }
         self.earlier
             .push(self.last.insert(row.key, self.rows.len()));
         self.rows.push(row);
@@ -666,6 +703,97 @@ impl PendingKeys {
     }
 }
 
+/// Filter bits per key: with two probes, about 1.5% of absent keys pass.
+const FILTER_BITS_PER_KEY: usize = 12;
+
+/// The smallest filter, in bits (16 KiB).
+const FILTER_MIN_BITS: usize = 1 << 17;
+
+/// The largest filter, in bits (16 MiB, reached at about a million
+/// articles): past some 11 million keys it fills up and lets more absent
+/// keys through, which costs queries, never a missed candidate.
+const FILTER_MAX_BITS: usize = 1 << 27;
+
+/// A Bloom filter of the keys in `near_keys` and pending: a key it has
+/// never seen has no rows, so its lookup is skipped (most keys of a new
+/// article; at a million articles every 16-bit SimHash band has rows, but
+/// lead shingles still mostly do not). Keys of deleted rows stay set,
+/// which only costs a query. Rows another connection writes are not in it:
+/// when `PRAGMA data_version` says another connection has committed, it is
+/// built again from the table.
+#[derive(Debug)]
+struct KeyFilter {
+    bits: Vec<u64>,
+    /// Keys set, for growing.
+    keys: usize,
+    /// `PRAGMA data_version` when built.
+    data_version: i64,
+}
+
+impl KeyFilter {
+    /// A filter of every key in `near_keys` and of `pending`.
+    fn build(conn: &Connection, pending: impl Iterator<Item = i64>) -> rusqlite::Result<KeyFilter> {
+        // Read first: a commit elsewhere after this is seen at the next check.
+        let data_version = data_version(conn)?;
+        let rows: i64 = conn.query_row("SELECT COUNT(*) FROM near_keys", [], |r| r.get(0))?;
+        let pending: Vec<i64> = pending.collect();
+        let want = (rows.max(0) as usize + pending.len()) * 2 * FILTER_BITS_PER_KEY;
+        let len = want
+            .next_power_of_two()
+            .clamp(FILTER_MIN_BITS, FILTER_MAX_BITS);
+        let mut filter = KeyFilter {
+            bits: vec![0; len / 64],
+            keys: 0,
+            data_version,
+        };
+        let mut st = conn.prepare("SELECT key FROM near_keys")?;
+        let mut keys = st.query([])?;
+        while let Some(row) = keys.next()? {
+            filter.insert(row.get(0)?);
+        }
+        for key in pending {
+            filter.insert(key);
+        }
+        Ok(filter)
+    }
+
+    /// The two bit positions of `key`.
+    fn probes(&self, key: i64) -> [usize; 2] {
+        let h = crate::dedup::near::mix(key as u64);
+        let mask = (self.bits.len() * 64 - 1) as u64;
+        [(h & mask) as usize, ((h >> 32) & mask) as usize]
+    }
+
+    fn insert(&mut self, key: i64) {
+        for bit in self.probes(key) {
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+        self.keys += 1;
+    }
+
+    fn may_contain(&self, key: i64) -> bool {
+        self.probes(key)
+            .iter()
+            .all(|bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    /// Holding more keys than it was sized for, and allowed to grow.
+    fn outgrown(&self) -> bool {
+        let len = self.bits.len() * 64;
+        len < FILTER_MAX_BITS && self.keys * FILTER_BITS_PER_KEY > len
+    }
+
+    /// Whether another connection has committed since it was built (or
+    /// the check failed: then build again to be safe).
+    fn changed_elsewhere(&self, conn: &Connection) -> bool {
+        data_version(conn).ok() != Some(self.data_version)
+    }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 /// Rows per multi-row `INSERT` in [`write_rows`]: one statement per row
 /// cost more than the B-tree insert itself.
 const ROWS_PER_STATEMENT: usize = 100;
@@ -732,4 +860,40 @@ fn write_rows(conn: &mut Connection, rows: &[KeyRow]) -> rusqlite::Result<()> {
         st.execute(rusqlite::params_from_iter(values))?;
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_filter_keeps_every_key_and_passes_few_others() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE near_keys (key INTEGER, published INTEGER, article_id INTEGER,
+                 feed_id INTEGER, simhash INTEGER, words INTEGER);",
+        )
+        .unwrap();
+        let mut insert = conn
+            .prepare("INSERT INTO near_keys VALUES (?1, 0, 0, 0, 0, 0)")
+            .unwrap();
+        // Keys shaped as the index makes them: band or lead tag, then bits.
+        let key = |i: i64| ((i % 5) << 32) | (i * 7919);
+        for i in 0..10_000 {
+            insert.execute([key(i)]).unwrap();
+        }
+        let mut filter = KeyFilter::build(&conn, (10_000..12_000).map(key)).unwrap();
+        assert!((0..12_000).all(|i| filter.may_contain(key(i))));
+        let passed = (0..20_000)
+            .map(|i| key(i) + 1)
+            .filter(|k| filter.may_contain(*k))
+            .count();
+        assert!(passed < 20_000 / 50, "{passed} of 20000 absent keys passed");
+        assert!(!filter.outgrown());
+        for i in 12_000..60_000 {
+            filter.insert(key(i));
+        }
+        assert!((0..60_000).all(|i| filter.may_contain(key(i))));
+        assert!(filter.outgrown(), "sized for 12,000 keys, holding 60,000");
+    }
 }

@@ -123,7 +123,7 @@ impl Store {
     pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
         self.call_writer(move |c, writer| {
             if let Some(NearHandle(m)) = &poll.near {
-                writer.near.adopt(m.as_ref());
+                writer.near.adopt(c, m.as_ref());
             }
             // Index rows this poll adds are dropped again when it fails.
             let mark = writer.near.mark();

@@ -531,3 +531,34 @@ async fn pending_rows_of_an_article_deleted_elsewhere_do_not_land_on_its_reused_
         "no rows written, the new article left to its process"
     );
 }
+
+#[tokio::test]
+async fn index_rows_another_process_wrote_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let store = Store::open(&path).await.unwrap();
+    let a = add(&store, "https://a.example/rss").await;
+    let b = add(&store, "https://b.example/rss").await;
+    // This process links one story: its key filter is built now.
+    let mut first = poll(a, at, vec![story("x", 1, at)]);
+    first.near = Some(clusterer());
+    store.record_poll(first).await.unwrap();
+    // Another process stores a second story and writes its index rows.
+    let other = Store::open(&path).await.unwrap();
+    let c = add(&other, "https://c.example/rss").await;
+    let mut elsewhere = poll(c, at, vec![story("y", 2, at)]);
+    elsewhere.near = Some(clusterer());
+    other.record_poll(elsewhere).await.unwrap();
+    other.close().await;
+    // A copy of that story reaches this process: the filter must not hide
+    // the other's keys.
+    let mut copy = poll(b, at, vec![story("y-copy", 2, at)]);
+    copy.near = Some(clusterer());
+    store.record_poll(copy).await.unwrap();
+    let stored = store.articles(ArticleFilter::default()).await.unwrap();
+    let original = stored.iter().find(|s| s.item_key == "y").unwrap();
+    let copied = stored.iter().find(|s| s.item_key == "y-copy").unwrap();
+    assert_eq!(copied.duplicate_of, Some(original.id), "{copied:#?}");
+    store.close().await;
+}
