@@ -11,8 +11,8 @@
 #
 # Then the cost of syndication flags and near-duplicate clusters end to
 # end: REPS more cold polls each with both on (the defaults) and both off,
-# alternating, each on a fresh database; the ratio of the best passes is
-# the throughput kept with both on.
+# alternating, each on a fresh database; the ratio of the best wall times
+# (which include closing the store) is the throughput kept with both on.
 #
 # Usage: bash scripts/bench_poll.sh
 # Environment: COUNT (feeds, default 1000), CONCURRENCY (default 32),
@@ -182,8 +182,10 @@ for ((rep = 1; rep <= REPS; rep++)); do
         sed "s|^path = .*|path = \"$work/$features-$rep.db\"|" "$src" >"$cfg"
         run_timed "import-$features-$rep" "$BIN" --config "$cfg" feeds import "$work/feeds.opml"
         run_timed "cold-$features-$rep" "$BIN" --config "$cfg" poll --all
-        pass="$(pass_secs "$work/cold-$features-$rep.out")"
-        echo "== cold, flags and clusters $features (rep $rep): pass $pass s"
+        # Wall time: the pass summary is printed before the store closes,
+        # and closing writes the index rows still pending (flags on only).
+        pass="$SECS"
+        echo "== cold, flags and clusters $features (rep $rep): $pass s wall"
         if [[ $features == on ]]; then
             best_on="$(awk -v a="$best_on" -v b="$pass" 'BEGIN { print (a == "" || b < a) ? b : a }')"
         else
@@ -217,11 +219,11 @@ echo
 echo "cold poll pass = $(ratio "$cold_pass" "$bare_full")x the bare download;" \
     "warm poll pass = $(ratio "$warm_pass" "$bare_cond")x the bare conditional pass"
 kept="$(awk -v on="$best_on" -v off="$best_off" 'BEGIN { printf "%.2f", (on > 0) ? off / on : 0 }')"
-printf '%-28s %9s %9s %11s %9s\n' "cold, flags+clusters on" "-" "$best_on" \
+printf '%-28s %9s %9s %11s %9s\n' "cold, flags+clusters on" "$best_on" "-" \
     "$(rate "$items" "$best_on")" "-"
-printf '%-28s %9s %9s %11s %9s\n' "cold, flags+clusters off" "-" "$best_off" \
+printf '%-28s %9s %9s %11s %9s\n' "cold, flags+clusters off" "$best_off" "-" \
     "$(rate "$items" "$best_off")" "-"
-echo "(best pass of $REPS each, alternating)"
+echo "(best wall time of $REPS each, alternating)"
 echo
 echo "target cold >= 20000 items/s: $(verdict "$cold_rate" ">=" 20000) ($cold_rate wall, $cold_pass_rate pass)"
 echo "target warm <= 0.3 s:        $(verdict "$warm_pass" "<=" 0.3) ($warm_pass pass, $warm_secs wall)"

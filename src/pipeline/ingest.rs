@@ -124,8 +124,8 @@ pub fn flag_articles(ingested: &mut Ingested, doc_url: &str, flagger: &Flagger, 
 }
 
 /// The CPU part of a poll: parse and normalize one body. Articles come back
-/// without keys and unflagged; [`Pipeline::ingest`] assigns keys, then
-/// [`flag_articles`] flags what will be written.
+/// without keys and unflagged; [`Pipeline::ingest`] assigns keys and has
+/// [`flag_articles`] flag what will be written.
 pub fn parse_and_normalize(
     bytes: &[u8],
     content_type: Option<&str>,

@@ -19,10 +19,10 @@
 //! beside the daemon) sees them once written.
 //!
 //! Most keys of a new article have no rows at all; a Bloom filter of the
-//! keys written and pending ([`KeyFilter`]) skips their queries. It is
-//! built at the first lookup and again whenever another connection has
-//! committed (`PRAGMA data_version`), so rows written elsewhere are never
-//! hidden.
+//! keys written and pending (`KeyFilter`) skips their queries. It is built
+//! at the first lookup, and again whenever another process has written
+//! index rows (`near_generation`, checked inside the write transaction),
+//! so rows written elsewhere are never hidden.
 //!
 //! Within one feed, a near-duplicate of a stored item published within
 //! two hours of it whose key is no longer in the document is that item
@@ -139,7 +139,11 @@ impl super::Store {
         matcher: NearHandle,
     ) -> Result<Vec<Option<(i64, f64)>>, super::StoreError> {
         self.call_writer(move |c, writer| {
-            writer.near.adopt(c, matcher.0.as_ref());
+            writer.near.adopt(matcher.0.as_ref());
+            // One read transaction, as `record_poll` has (a savepoint: the
+            // job may run inside a group's transaction).
+            let tx = c.savepoint()?;
+            writer.near.refresh_filter(&tx);
             let linking = Linking {
                 matcher: matcher.0.as_ref(),
                 feed: NearFeed {
@@ -154,9 +158,6 @@ impl super::Store {
                 now: Utc::now(),
                 pending: RefCell::new(&mut writer.near),
             };
-            // One read transaction, as `record_poll` has (a savepoint: the
-            // job may run inside a group's transaction).
-            let tx = c.savepoint()?;
             let mut found = Vec::with_capacity(articles.len());
             for article in &articles {
                 let link = linking.link(&tx, article)?;
@@ -394,7 +395,8 @@ impl Linking<'_> {
 
     /// The articles under index `key` published in `lo..=hi`, newest
     /// first: the rows not written yet, then the table's through `stored`
-    /// ([`CANDIDATES_SQL`]; at most [`CANDIDATES_PER_KEY`] of each).
+    /// ([`CANDIDATES_SQL`]; at most [`CANDIDATES_PER_KEY`] of each), unless
+    /// the key filter says the table has none.
     fn key_candidates(
         &self,
         stored: &mut rusqlite::Statement<'_>,
@@ -572,12 +574,9 @@ impl PendingKeys {
         })
     }
 
-    /// Makes the pending rows and the key filter ready for lookups:
-    /// computes the rows of fingerprints left unkeyed by an earlier process,
-    /// now that a matcher says what the keys are, and (re)builds the filter
-    /// when it is missing, too small, or another connection has committed
-    /// since it was built (it may have written index rows).
-    pub(crate) fn adopt(&mut self, conn: &Connection, matcher: &dyn NearMatcher) {
+    /// Computes the rows of fingerprints left unkeyed by an earlier
+    /// process, now that a matcher says what the keys are.
+    pub(crate) fn adopt(&mut self, matcher: &dyn NearMatcher) {
         for doc in std::mem::take(&mut self.unkeyed) {
             for key in matcher.keys(&doc.fingerprint) {
                 self.push(KeyRow {
@@ -590,9 +589,17 @@ impl PendingKeys {
                 });
             }
         }
-        let stale = match &self.filter {
+    }
+
+    /// Makes the key filter ready for lookups in `conn`'s transaction:
+    /// builds it when it is missing, too small, or another process has
+    /// written index rows since (the filter would hide them). Called once
+    /// the transaction holds the write lock, so no other process can write
+    /// rows between this check and the lookups.
+    pub(crate) fn refresh_filter(&mut self, conn: &Connection) {
+        let stale = match &mut self.filter {
             None => true,
-            Some(f) => f.outgrown() || f.changed_elsewhere(conn),
+            Some(f) => f.outgrown() || f.written_elsewhere(conn),
         };
         if stale {
             self.filter = match KeyFilter::build(conn, self.rows.iter().map(|r| r.key)) {
@@ -691,6 +698,9 @@ impl PendingKeys {
         }
         match write_rows(conn, &self.rows) {
             Ok(()) => {
+                if let Some(f) = &mut self.filter {
+                    f.seen_own_write(conn);
+                }
                 self.rows.clear();
                 self.last.clear();
                 self.earlier.clear();
@@ -703,38 +713,43 @@ impl PendingKeys {
     }
 }
 
-/// Filter bits per key: with two probes, about 1.5% of absent keys pass.
+/// Filter bits per key, at least: with two probes, about 1.4% of absent
+/// keys pass when a filter is that full (it is sized for twice its keys,
+/// rounded up to a power of two, so usually fewer).
 const FILTER_BITS_PER_KEY: usize = 12;
 
 /// The smallest filter, in bits (16 KiB).
 const FILTER_MIN_BITS: usize = 1 << 17;
 
-/// The largest filter, in bits (16 MiB, reached at about a million
-/// articles): past some 11 million keys it fills up and lets more absent
-/// keys through, which costs queries, never a missed candidate.
+/// The largest filter, in bits (16 MiB, reached at some 2.8 million index
+/// rows, about 470,000 long articles): past some 11 million rows it fills
+/// up and lets more absent keys through, which costs queries, never a
+/// missed candidate.
 const FILTER_MAX_BITS: usize = 1 << 27;
 
 /// A Bloom filter of the keys in `near_keys` and pending: a key it has
 /// never seen has no rows, so its lookup is skipped (most keys of a new
 /// article; at a million articles every 16-bit SimHash band has rows, but
 /// lead shingles still mostly do not). Keys of deleted rows stay set,
-/// which only costs a query. Rows another connection writes are not in it:
-/// when `PRAGMA data_version` says another connection has committed, it is
-/// built again from the table.
+/// which only costs a query. Rows another process writes are not in it:
+/// when `near_generation`, which every write of index rows bumps, has
+/// moved on without this process, it is built again from the table.
 #[derive(Debug)]
 struct KeyFilter {
     bits: Vec<u64>,
     /// Keys set, for growing.
     keys: usize,
-    /// `PRAGMA data_version` when built.
+    /// `PRAGMA data_version` when last checked: unchanged, no other
+    /// connection has committed, and the generation need not be read.
     data_version: i64,
+    /// `near_generation.n` as of the rows the filter holds.
+    generation: i64,
 }
 
 impl KeyFilter {
     /// A filter of every key in `near_keys` and of `pending`.
     fn build(conn: &Connection, pending: impl Iterator<Item = i64>) -> rusqlite::Result<KeyFilter> {
-        // Read first: a commit elsewhere after this is seen at the next check.
-        let data_version = data_version(conn)?;
+        let (data_version, generation) = (data_version(conn)?, generation(conn)?);
         let rows: i64 = conn.query_row("SELECT COUNT(*) FROM near_keys", [], |r| r.get(0))?;
         let pending: Vec<i64> = pending.collect();
         let want = (rows.max(0) as usize + pending.len()) * 2 * FILTER_BITS_PER_KEY;
@@ -745,6 +760,7 @@ impl KeyFilter {
             bits: vec![0; len / 64],
             keys: 0,
             data_version,
+            generation,
         };
         let mut st = conn.prepare("SELECT key FROM near_keys")?;
         let mut keys = st.query([])?;
@@ -783,15 +799,41 @@ impl KeyFilter {
         len < FILTER_MAX_BITS && self.keys * FILTER_BITS_PER_KEY > len
     }
 
-    /// Whether another connection has committed since it was built (or
-    /// the check failed: then build again to be safe).
-    fn changed_elsewhere(&self, conn: &Connection) -> bool {
-        data_version(conn).ok() != Some(self.data_version)
+    /// Whether another process has written index rows it does not hold
+    /// (or the check failed: then build again to be safe). Only a commit
+    /// by another connection can have, so the generation is read only
+    /// when `PRAGMA data_version` has moved.
+    fn written_elsewhere(&mut self, conn: &Connection) -> bool {
+        let Ok(version) = data_version(conn) else {
+            return true;
+        };
+        if version == self.data_version {
+            return false;
+        }
+        self.data_version = version;
+        generation(conn).ok() != Some(self.generation)
+    }
+
+    /// Takes in this process's own write of index rows (whose keys it
+    /// holds), which bumped the generation.
+    fn seen_own_write(&mut self, conn: &Connection) {
+        match generation(conn) {
+            Ok(n) if n == self.generation + 1 => self.generation = n,
+            // Someone else wrote too: build again at the next lookup.
+            _ => {
+                self.generation = -1;
+                self.data_version = i64::MIN;
+            }
+        }
     }
 }
 
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
+fn generation(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT n FROM near_generation", [], |r| r.get(0))
 }
 
 /// Rows per multi-row `INSERT` in [`write_rows`]: one statement per row
@@ -859,6 +901,7 @@ fn write_rows(conn: &mut Connection, rows: &[KeyRow]) -> rusqlite::Result<()> {
         });
         st.execute(rusqlite::params_from_iter(values))?;
     }
+    tx.execute("UPDATE near_generation SET n = n + 1", [])?;
     tx.commit()
 }
 
@@ -871,7 +914,9 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
             "CREATE TABLE near_keys (key INTEGER, published INTEGER, article_id INTEGER,
-                 feed_id INTEGER, simhash INTEGER, words INTEGER);",
+                 feed_id INTEGER, simhash INTEGER, words INTEGER);
+             CREATE TABLE near_generation (n INTEGER NOT NULL);
+             INSERT INTO near_generation VALUES (0);",
         )
         .unwrap();
         let mut insert = conn
@@ -895,5 +940,49 @@ mod tests {
         }
         assert!((0..60_000).all(|i| filter.may_contain(key(i))));
         assert!(filter.outgrown(), "sized for 12,000 keys, holding 60,000");
+    }
+
+    #[test]
+    fn the_key_filter_is_built_again_only_after_index_rows_written_elsewhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut ours = Connection::open(&path).unwrap();
+        crate::store::schema::migrate(&mut ours).unwrap();
+        let theirs = Connection::open(&path).unwrap();
+        let mut filter = KeyFilter::build(&ours, std::iter::empty()).unwrap();
+        assert!(!filter.written_elsewhere(&ours));
+        // Another process commits something else: nothing to rebuild.
+        theirs
+            .execute_batch(
+                "INSERT INTO feeds (url, added_url, next_check_at, created_at)
+                 VALUES ('https://x.example/', 'https://x.example/', '2026-01-01T00:00:00Z',
+                         '2026-01-01T00:00:00Z')",
+            )
+            .unwrap();
+        assert!(!filter.written_elsewhere(&ours));
+        // This process writes index rows: still its own.
+        let row = KeyRow {
+            key: 7,
+            published: 0,
+            article_id: 1,
+            feed_id: 1,
+            simhash: 0,
+            words: 0,
+        };
+        filter.insert(row.key);
+        ours.execute("UPDATE near_generation SET n = n + 1", [])
+            .unwrap();
+        filter.seen_own_write(&ours);
+        assert!(!filter.written_elsewhere(&ours));
+        // Another process writes index rows: build again.
+        theirs
+            .execute_batch(
+                "INSERT INTO near_keys VALUES (9, 0, 2, 1, 0, 0);
+                 UPDATE near_generation SET n = n + 1;",
+            )
+            .unwrap();
+        assert!(filter.written_elsewhere(&ours));
+        let rebuilt = KeyFilter::build(&ours, std::iter::empty()).unwrap();
+        assert!(rebuilt.may_contain(9));
     }
 }

@@ -123,7 +123,7 @@ impl Store {
     pub async fn record_poll(&self, poll: PollRecord) -> Result<UpsertCounts, StoreError> {
         self.call_writer(move |c, writer| {
             if let Some(NearHandle(m)) = &poll.near {
-                writer.near.adopt(c, m.as_ref());
+                writer.near.adopt(m.as_ref());
             }
             // Index rows this poll adds are dropped again when it fails.
             let mark = writer.near.mark();
@@ -187,6 +187,10 @@ fn record(
             == 0
     {
         warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
+    }
+    if poll.near.is_some() {
+        // The feed's row is written: this transaction holds the lock.
+        writer.near.refresh_filter(&tx);
     }
     let linking = poll.near.as_ref().map(|NearHandle(m)| Linking {
         pending: RefCell::new(&mut writer.near),

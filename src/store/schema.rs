@@ -180,6 +180,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE near_docs ADD COLUMN keyed INTEGER NOT NULL DEFAULT 1;
     CREATE INDEX near_docs_unkeyed ON near_docs(article_id) WHERE keyed = 0;
     ",
+    // 6: a counter each write of `near_keys` rows bumps. A process keeps
+    // an in-memory filter of the index's keys (`store::near::KeyFilter`)
+    // and builds it again only when another process has written rows:
+    // other commits (fetch logs, `feeds add`) leave the index as it was.
+    "
+    CREATE TABLE near_generation (n INTEGER NOT NULL);
+    INSERT INTO near_generation (n) VALUES (0);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -298,6 +298,10 @@ async fn version_4_index_rows_move_to_near_keys() {
         )
         .unwrap();
     assert_eq!(old, 0);
+    let generation: i64 = conn
+        .query_row("SELECT n FROM near_generation", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(generation, 0, "migration 6 starts the index-write counter");
 }
 
 /// A matcher as the daemon builds it from the defaults.
