@@ -421,6 +421,13 @@ mod tests {
             assert_eq!(fp.simhash, simhash, "{} words", words.len());
             assert_eq!(fp.shingles, shingles);
             assert_eq!(fp.words as usize, words.len());
+            // The lead keys are the first shingles in text order.
+            let first: Vec<u32> = words
+                .windows(3)
+                .take(LEAD_SHINGLES)
+                .map(|w| mix(fnv1a(w.join(" ").as_bytes())) as u32)
+                .collect();
+            assert_eq!(fp.lead, first);
         }
     }
 
