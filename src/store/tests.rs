@@ -540,14 +540,9 @@ async fn pending_rows_of_an_article_deleted_elsewhere_do_not_land_on_its_reused_
 async fn index_rows_another_process_wrote_are_found() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let at = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
-    let store = Store::open(&path).await.unwrap();
-    let a = add(&store, "https://a.example/rss").await;
-    let b = add(&store, "https://b.example/rss").await;
     // This process links one story: its key filter is built now.
-    let mut first = poll(a, at, vec![story("x", 1, at)]);
-    first.near = Some(clusterer());
-    store.record_poll(first).await.unwrap();
+    let (store, _, at) = one_clustered_story(&path).await;
+    let b = add(&store, "https://b.example/rss").await;
     // Another process stores a second story and writes its index rows.
     let other = Store::open(&path).await.unwrap();
     let c = add(&other, "https://c.example/rss").await;

@@ -307,11 +307,7 @@ fn the_seed_case_end_to_end() {
     app.run(&["feeds", "add", &server.url("/elsewhere.xml")])
         .assert_success("feeds add");
     app.poll_all();
-    let copy = app
-        .articles(&[])
-        .into_iter()
-        .find(|x| x.feed_url.ends_with("elsewhere.xml"))
-        .expect("the other outlet's article");
+    let copy = elsewhere(&app);
     assert_eq!(copy.cluster_id, Some(a.id), "{copy:#?}");
     assert_eq!(copy.duplicate_of, Some(a.id));
     assert!(copy.syndicated);
@@ -324,6 +320,14 @@ fn the_seed_case_end_to_end() {
         "{:?}",
         copy.syndication_reasons
     );
+}
+
+/// The article the other outlet (`SEED_ELSEWHERE`) carried.
+fn elsewhere(app: &App) -> Article {
+    app.articles(&[])
+        .into_iter()
+        .find(|x| x.feed_url.ends_with("elsewhere.xml"))
+        .expect("the other outlet's article")
 }
 
 /// On a feed's first poll every item is flagged with the parse; later
@@ -354,11 +358,7 @@ fn an_item_arriving_in_a_later_poll_is_flagged_and_clustered() {
     app.run(&["feeds", "add", &server.url("/elsewhere.xml")])
         .assert_success("feeds add");
     app.poll_all().assert_success("third poll");
-    let copy = app
-        .articles(&[])
-        .into_iter()
-        .find(|x| x.feed_url.ends_with("elsewhere.xml"))
-        .expect("the other outlet's article");
+    let copy = elsewhere(&app);
     assert_eq!(copy.duplicate_of, Some(a.id), "{copy:#?}");
 }
 
