@@ -162,6 +162,11 @@ pub struct Article {
     /// to compare. Not serialized.
     #[serde(skip)]
     pub near: Option<Fingerprint>,
+    /// Not flagged, because the store held it unchanged when the poll read
+    /// the feed's keys: the store then only touches it, and writes nothing
+    /// if it has changed (or gone) since, for the next poll to flag.
+    #[serde(skip)]
+    pub unflagged: bool,
 }
 
 /// What near-duplicate matching knows of a body (see `dedup::near`): its

@@ -92,6 +92,7 @@ pub fn normalize_entry(entry: &RawEntry, ctx: &NormalizeContext) -> Article {
         furniture_lines: body.furniture_lines,
         syndication: Default::default(),
         near: None,
+        unflagged: false,
     };
     // Over what a reader sees, not the dates: see `hash` for why.
     article.content_hash = hash::content_hash(&article);

@@ -78,6 +78,9 @@ impl Pipeline {
             return Ok(Ok(ingested));
         };
         if !ingested.articles.iter().any(|a| changed(a, &known)) {
+            for article in &mut ingested.articles {
+                article.unflagged = true;
+            }
             return Ok(Ok(ingested));
         }
         let flagged = {
@@ -108,8 +111,8 @@ fn changed(article: &Article, known: &KnownKeys) -> bool {
 /// Flags syndicated copy among the articles of `ingested` that will be
 /// written (see [`changed`]; all of them with an empty `known`) and
 /// fingerprints their bodies for near-duplicate matching, whose comparison
-/// text the rules define. The others keep no verdict and no fingerprint:
-/// the store only touches them.
+/// text the rules define. The others keep no verdict and no fingerprint
+/// and are marked `unflagged`: the store only touches them.
 pub fn flag_articles(ingested: &mut Ingested, doc_url: &str, flagger: &Flagger, known: &KnownKeys) {
     let feed = FeedContext {
         site_url: ingested.site_url.as_deref(),
@@ -117,9 +120,13 @@ pub fn flag_articles(ingested: &mut Ingested, doc_url: &str, flagger: &Flagger, 
         rights: ingested.rights.as_deref(),
         title: ingested.title.as_deref(),
     };
-    for article in ingested.articles.iter_mut().filter(|a| changed(a, known)) {
-        let compared = flagger.flag_and_compare(article, &feed);
-        article.near = near::fingerprint(&compared);
+    for article in &mut ingested.articles {
+        if changed(article, known) {
+            let compared = flagger.flag_and_compare(article, &feed);
+            article.near = near::fingerprint(&compared);
+        } else {
+            article.unflagged = true;
+        }
     }
 }
 
@@ -238,12 +245,19 @@ mod tests {
             },
         };
         flag_articles(&mut ing, url, &flagger, &known);
-        let flagged: Vec<(bool, bool)> = ing
+        let flagged: Vec<(bool, bool, bool)> = ing
             .articles
             .iter()
-            .map(|a| (a.syndication.syndicated, a.near.is_some()))
+            .map(|a| (a.syndication.syndicated, a.near.is_some(), a.unflagged))
             .collect();
-        assert_eq!(flagged, vec![(false, false), (true, true), (true, true)]);
+        assert_eq!(
+            flagged,
+            vec![
+                (false, false, true),
+                (true, true, false),
+                (true, true, false)
+            ]
+        );
         // With nothing stored, everything is flagged.
         let mut all = parse();
         flag_articles(&mut all, url, &flagger, &KnownKeys::new());

@@ -82,9 +82,20 @@ pub(super) fn upsert_articles(
     let mut touch = tx.prepare_cached(
         "UPDATE articles SET last_seen = ?3 WHERE feed_id = ?1 AND item_key = ?2",
     )?;
+    // An item the poll left unflagged as unchanged: if it changed since
+    // (another process wrote it), nothing is written and the next poll
+    // flags it.
+    let mut touch_same = tx.prepare_cached(
+        "UPDATE articles SET last_seen = ?3
+         WHERE feed_id = ?1 AND item_key = ?2 AND content_hash = ?4",
+    )?;
     let mut counts = UpsertCounts::default();
     for a in articles {
         counts.seen += 1;
+        if a.unflagged {
+            touch_same.execute(params![feed_id.0, a.item_key, now_s, a.content_hash])?;
+            continue;
+        }
         let authors = json_list(&a.authors);
         let categories = json_list(&a.categories);
         let enclosures = serde_json::to_string(&a.enclosures).unwrap_or_else(|_| "[]".to_string());

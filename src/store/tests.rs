@@ -82,6 +82,49 @@ async fn upsert_counts_new_updated_and_unchanged() {
     assert_eq!(a.last_seen, "2026-01-01T01:00:00Z");
 }
 
+/// Items a poll left unflagged because they were stored unchanged are only
+/// touched: one edited meanwhile by another process, or gone, is not
+/// written without a verdict.
+#[tokio::test]
+async fn unflagged_items_are_only_touched_and_only_while_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, feed) = open_with_feed(&dir, "https://example.com/rss").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut flagged = article("b", "two, edited elsewhere");
+    flagged.syndication.syndicated = true;
+    store
+        .record_poll(poll(feed, t0, vec![article("a", "one"), flagged]))
+        .await
+        .unwrap();
+    let unflagged = |key: &str, text: &str| Article {
+        unflagged: true,
+        ..article(key, text)
+    };
+    let t1 = t0 + chrono::Duration::hours(1);
+    let counts = store
+        .record_poll(poll(
+            feed,
+            t1,
+            vec![
+                unflagged("a", "one"),
+                // This poll read "two" before the edit above.
+                unflagged("b", "two"),
+                unflagged("c", "deleted meanwhile"),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!((counts.seen, counts.new, counts.updated), (3, 0, 0));
+    let rows = store.articles(ArticleFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 2, "nothing inserted without a verdict");
+    let a = rows.iter().find(|r| r.item_key == "a").unwrap();
+    assert_eq!(a.last_seen, "2026-01-01T01:00:00Z");
+    let b = rows.iter().find(|r| r.item_key == "b").unwrap();
+    assert_eq!(b.text.as_deref(), Some("two, edited elsewhere"));
+    assert!(b.syndicated, "the verdict stands");
+    assert_eq!(b.last_seen, "2026-01-01T00:00:00Z");
+}
+
 #[tokio::test]
 async fn concurrent_polls_all_commit() {
     let dir = tempfile::tempdir().unwrap();
