@@ -382,7 +382,13 @@ impl RuleSet {
 /// byte path; anything else goes by `char`.
 fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> String {
     cut.sort_unstable();
-    let mut out = Words(Vec::with_capacity(body.len()));
+    let mut out = String::with_capacity(body.len());
+    // A word ends: one space after it, unless nothing or a space came last.
+    fn boundary(out: &mut String) {
+        if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
     let mut kept_from = 0;
     let mut segments = Vec::with_capacity(cut.len() + 1);
     for (start, end) in cut {
@@ -394,7 +400,7 @@ fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> String {
     segments.push(&body[kept_from.min(body.len())..]);
     for segment in segments {
         // A removed span breaks a word.
-        out.boundary();
+        boundary(&mut out);
         let mut rest = segment;
         while !rest.is_empty() {
             let ascii = rest
@@ -403,43 +409,26 @@ fn words_outside(body: &str, mut cut: Vec<(usize, usize)>) -> String {
                 .unwrap_or(rest.len());
             for b in rest[..ascii].bytes() {
                 if b.is_ascii_alphanumeric() {
-                    out.0.push(b.to_ascii_lowercase());
+                    out.push(char::from(b.to_ascii_lowercase()));
                 } else if b != b'\'' {
                     // "don't" is one word; anything else is a break.
-                    out.boundary();
+                    boundary(&mut out);
                 }
             }
             rest = &rest[ascii..];
             let Some(c) = rest.chars().next() else { break };
             if c.is_alphanumeric() {
-                for lower in c.to_lowercase() {
-                    let mut utf8 = [0; 4];
-                    out.0
-                        .extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
-                }
+                out.extend(c.to_lowercase());
             } else if !matches!(c, '’' | '‘') {
-                out.boundary();
+                boundary(&mut out);
             }
             rest = &rest[c.len_utf8()..];
         }
     }
-    if out.0.last() == Some(&b' ') {
-        out.0.pop();
+    if out.ends_with(' ') {
+        out.pop();
     }
-    // Whole characters and ASCII spaces only went in.
-    String::from_utf8(out.0).unwrap_or_default()
-}
-
-/// The comparison text being built, as bytes.
-struct Words(Vec<u8>);
-
-impl Words {
-    /// A word ends: one space after it, unless nothing or a space came last.
-    fn boundary(&mut self) {
-        if self.0.last().is_some_and(|b| *b != b' ') {
-            self.0.push(b' ');
-        }
-    }
+    out
 }
 
 /// The decision and the score over the hits that count.
