@@ -78,9 +78,8 @@ impl Pipeline {
             return Ok(Ok(ingested));
         };
         if !ingested.articles.iter().any(|a| changed(a, &known)) {
-            for article in &mut ingested.articles {
-                article.unflagged = true;
-            }
+            // Nothing to flag: only marks them, no need for the pool.
+            flag_articles(&mut ingested, &doc_url, &flagger, &known);
             return Ok(Ok(ingested));
         }
         let flagged = {
