@@ -961,15 +961,7 @@ mod tests {
             .unwrap();
         assert!(!filter.written_elsewhere(&ours));
         // This process writes index rows: still its own.
-        let row = KeyRow {
-            key: 7,
-            published: 0,
-            article_id: 1,
-            feed_id: 1,
-            simhash: 0,
-            words: 0,
-        };
-        filter.insert(row.key);
+        filter.insert(7);
         ours.execute("UPDATE near_generation SET n = n + 1", [])
             .unwrap();
         filter.seen_own_write(&ours);
