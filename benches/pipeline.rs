@@ -184,11 +184,7 @@ fn store_stages(
         secs: full.secs,
     });
     let flagger = Arc::new(flagger()?);
-    let near = NearHandle(Arc::new(Clusterer {
-        flagger: flagger.clone(),
-        config: NearConfig::default(),
-        window: chrono::Duration::days(7),
-    }));
+    let near = clusterer(&flagger);
     let flagged = runtime.block_on(full_path::full_path(
         docs.clone(),
         urls.clone(),
@@ -254,39 +250,36 @@ fn record_poll_stages(
         .enable_all()
         .build()?;
     let flagger = Arc::new(flagger()?);
-    let near = NearHandle(Arc::new(Clusterer {
+    let near = clusterer(&flagger);
+    // Best of `reps`, alternating: the two share the machine's mood.
+    let mut best: [Option<Row>; 2] = [None, None];
+    for _ in 0..reps {
+        for (slot, name, linking) in [
+            (0, "(e) record_poll alone", None),
+            (
+                1,
+                "(e+) (e) linking clusters",
+                Some((flagger.clone(), near.clone())),
+            ),
+        ] {
+            let (items, secs) =
+                runtime.block_on(full_path::store_only(docs.clone(), urls.clone(), linking))?;
+            if best[slot].as_ref().is_none_or(|r| secs < r.secs) {
+                best[slot] = Some(Row { name, items, secs });
+            }
+        }
+    }
+    rows.extend(best.into_iter().flatten());
+    Ok(())
+}
+
+/// Near-duplicate matching as the daemon builds it from the defaults.
+fn clusterer(flagger: &Arc<Flagger>) -> NearHandle {
+    NearHandle(Arc::new(Clusterer {
         flagger: flagger.clone(),
         config: NearConfig::default(),
         window: chrono::Duration::days(7),
-    }));
-    // Best of `reps`, alternating: the two share the machine's mood.
-    let (mut plain, mut linked): (Option<Row>, Option<Row>) = (None, None);
-    for _ in 0..reps {
-        let (stored, secs) =
-            runtime.block_on(full_path::store_only(docs.clone(), urls.clone(), None))?;
-        if plain.as_ref().is_none_or(|r| secs < r.secs) {
-            plain = Some(Row {
-                name: "(e) record_poll alone",
-                items: stored,
-                secs,
-            });
-        }
-        let (stored, secs) = runtime.block_on(full_path::store_only(
-            docs.clone(),
-            urls.clone(),
-            Some((flagger.clone(), near.clone())),
-        ))?;
-        if linked.as_ref().is_none_or(|r| secs < r.secs) {
-            linked = Some(Row {
-                name: "(e+) (e) linking clusters",
-                items: stored,
-                secs,
-            });
-        }
-    }
-    rows.extend(plain);
-    rows.extend(linked);
-    Ok(())
+    }))
 }
 
 struct Options {
