@@ -97,6 +97,23 @@ pub enum Command {
         after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml check-config"
     )]
     CheckConfig,
+
+    /// Ask a running daemon whether it is ready: GET `/readyz` on
+    /// `admin.listen` (or `--url`), print one line, exit 0 on 200 and 1
+    /// otherwise. For container HEALTHCHECKs and monitoring scripts.
+    #[command(after_help = "Examples:\n  \
+        feedsieve --config /etc/feedsieve/feedsieve.toml healthcheck\n  \
+        feedsieve healthcheck --url http://127.0.0.1:9464/readyz\n\n\
+        In a Dockerfile:\n  \
+        HEALTHCHECK --interval=30s CMD [\"feedsieve\", \"--config\", \"/etc/feedsieve/feedsieve.toml\", \"healthcheck\"]")]
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// URL to probe instead of `http://<admin.listen>/readyz`.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,12 @@
 //! after the store has answered a query: a wedged database gets the
 //! service restarted instead of hanging silently. Outside systemd these
 //! notifications are no-ops.
+//!
+//! With `admin.listen` set, the admin listener (`/metrics`, `/healthz`,
+//! `/readyz`) runs beside the loop and stops with it; the loop beats its
+//! heartbeat at every turn and counts every finished poll.
 
+use crate::admin::{AdminServer, Telemetry};
 use crate::model::FeedId;
 use crate::pipeline::{FeedReport, PassSummary, Pipeline};
 use crate::scheduler;
@@ -26,6 +31,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use sd_notify::NotifyState;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -53,11 +59,44 @@ pub struct Settings {
     pub shutdown_grace: Duration,
 }
 
+/// How long the run loop may go without a turn before `/readyz` calls it
+/// stuck. Idle, it turns at least every [`MAX_IDLE`]; with every fetch slot
+/// busy, whenever a poll ends, which the HTTP timeout bounds (a parse or a
+/// commit after it adds less). Three times the longer of the two leaves
+/// room for both: 90 s with the default 30 s timeout.
+pub fn stale_tick_after(http_timeout: Duration) -> Duration {
+    3 * MAX_IDLE.max(http_timeout)
+}
+
 /// Runs until `cancel` fires, then returns once in-flight work is done or
-/// the grace period is over.
+/// the grace period is over. `admin`, when given, is served meanwhile and
+/// stopped before this returns.
 pub async fn run(
     settings: watch::Receiver<Settings>,
     cancel: CancellationToken,
+    admin: Option<AdminServer>,
+) -> Result<(), StoreError> {
+    let telemetry = admin.as_ref().map(AdminServer::telemetry);
+    // A token of its own, so the listener stops however `run` ends.
+    let admin_stop = cancel.child_token();
+    let admin_task = admin.map(|admin| {
+        let store = settings.borrow().pipeline.store.clone();
+        tokio::spawn(admin.serve(store, admin_stop.clone()))
+    });
+    let result = run_until_stopped(settings, cancel, telemetry).await;
+    admin_stop.cancel();
+    if let Some(task) = admin_task {
+        // Its store handle must be gone before the store can close; a
+        // client holding a request open does not hold the exit up.
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    result
+}
+
+async fn run_until_stopped(
+    settings: watch::Receiver<Settings>,
+    cancel: CancellationToken,
+    telemetry: Option<Arc<Telemetry>>,
 ) -> Result<(), StoreError> {
     notify(&[NotifyState::Ready]);
     // Stops the watchdog task (and its store handle) however `run` ends.
@@ -68,7 +107,7 @@ pub async fn run(
         tokio::spawn(watchdog(store, period / 2, watchdog_stop));
     }
     let grace = settings.clone();
-    let work = run_loop(settings, &cancel);
+    let work = run_loop(settings, &cancel, telemetry);
     tokio::pin!(work);
     // `biased`: when the stop signal and the loop's own exit are ready
     // together, the stop path runs, so STOPPING is always sent.
@@ -98,6 +137,7 @@ pub async fn run(
 async fn run_loop(
     mut settings: watch::Receiver<Settings>,
     cancel: &CancellationToken,
+    telemetry: Option<Arc<Telemetry>>,
 ) -> Result<(), StoreError> {
     let mut reloads_open = true;
     // Due feeds fetched from the store, each with the time it may start.
@@ -108,8 +148,11 @@ async fn run_loop(
     // `next_check_at`; they rest a while instead of being polled again and
     // again while the database misbehaves.
     let mut resting: HashMap<FeedId, Instant> = HashMap::new();
-    let mut summary = Summary::new();
+    let mut summary = Summary::new(telemetry.clone());
     while !cancel.is_cancelled() {
+        if let Some(t) = &telemetry {
+            t.heartbeat.beat(Utc::now());
+        }
         let Settings {
             pipeline,
             concurrency,
@@ -238,22 +281,28 @@ const STORE_ERROR_REST: Duration = Duration::from_secs(60);
 /// How often the run loop logs what it polled.
 const SUMMARY_EVERY: Duration = Duration::from_secs(60);
 
-/// Polls finished since the last summary line.
+/// Polls finished since the last summary line, and the one place a
+/// finished poll is counted for `/metrics`.
 struct Summary {
     totals: PassSummary,
     since: Instant,
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Summary {
-    fn new() -> Summary {
+    fn new(telemetry: Option<Arc<Telemetry>>) -> Summary {
         Summary {
             totals: PassSummary::default(),
             since: Instant::now(),
+            telemetry,
         }
     }
 
     fn add(&mut self, report: &FeedReport) {
         self.totals.add(report);
+        if let Some(t) = &self.telemetry {
+            t.record(report);
+        }
     }
 
     /// Logs the totals once `every` has passed since the last line, if

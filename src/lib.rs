@@ -28,11 +28,14 @@
 //! * [`pipeline`]: the one place that runs the stages in order for a feed.
 //! * [`daemon`]: the `run` loop, signals and shutdown.
 //! * [`ops`]: one-shot operator commands (feeds, articles, OPML).
+//! * [`admin`]: the daemon's HTTP listener (`/metrics`, `/healthz`,
+//!   `/readyz`) and the `healthcheck` probe.
 //!
 //! Stages (`fetch`, `parse`, `normalize`, `dedup`, `syndication`) are leaves: they depend on
 //! [`model`] and their own crates, never on each other or on the store, and
 //! read no clock; `pipeline` hands them what they need.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -3,14 +3,14 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use feedsieve::cli::{Cli, Command, FeedsCommand};
+use feedsieve::cli::{Cli, Command, FeedsCommand, HealthcheckArgs};
 use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::{Clusterer, Pipeline};
 use feedsieve::scheduler::HostGates;
 use feedsieve::store::{NearHandle, Store};
 use feedsieve::syndication::Flagger;
-use feedsieve::{daemon, ops};
+use feedsieve::{admin, daemon, ops};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,7 +34,13 @@ fn main() -> ExitCode {
         println!("configuration ok");
         return ExitCode::SUCCESS;
     }
-    init_logging(&config);
+    if let Command::Healthcheck(args) = &cli.command {
+        return healthcheck(args, &config);
+    }
+    if let Err(e) = init_logging(&config) {
+        eprintln!("feedsieve: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -55,11 +61,30 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(config: &Config) {
+fn init_logging(config: &Config) -> Result<(), String> {
     // RUST_LOG, when set, wins over `log.level` for ad-hoc debugging.
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.log_format == LogFormat::Journald {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        // Fields go to the journal under their own names, upper-cased
+        // (FEED_ID, FEED_URL, OUTCOME, ...), so `journalctl FEED_ID=3` works.
+        let journald = tracing_journald::layer()
+            .map_err(|e| {
+                format!(
+                    "log.format = \"journald\" but the journal socket cannot be used ({e}); \
+                     set log.format to \"text\" or \"json\" outside systemd"
+                )
+            })?
+            .with_field_prefix(None);
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(journald)
+            .init();
+        return Ok(());
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -69,9 +94,38 @@ fn init_logging(config: &Config) {
             .flatten_event(true)
             .with_current_span(true)
             .init(),
-        LogFormat::Text => builder
+        LogFormat::Text | LogFormat::Journald => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),
+    }
+    Ok(())
+}
+
+/// `feedsieve healthcheck`: one line on stdout, exit 0 when `/readyz`
+/// answered 200, else 1.
+fn healthcheck(args: &HealthcheckArgs, config: &Config) -> ExitCode {
+    let url = match (&args.url, config.admin_listen) {
+        (Some(url), _) => url.clone(),
+        (None, Some(listen)) => admin::readyz_url(listen),
+        (None, None) => {
+            println!("not ready: admin.listen is not set and no --url was given");
+            return ExitCode::FAILURE;
+        }
+    };
+    let probed = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("not ready: cannot start the async runtime: {e}"))
+        .and_then(|rt| rt.block_on(admin::probe(&url, std::time::Duration::from_secs(5))));
+    match probed {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(line) => {
+            println!("{line}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -84,7 +138,7 @@ async fn dispatch(command: Command, config: Config) -> Result<()> {
         .await
         .context("merging feeds from the configuration")?;
     if added > 0 {
-        tracing::info!(added, "feeds added from the configuration");
+        tracing::info!(feeds_added = added, "feeds added from the configuration");
     }
     let result = run_command(command, &config, &store).await;
     store.close().await;
@@ -101,12 +155,22 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
                 concurrency: config.scheduler.max_concurrent_fetches,
                 shutdown_grace: config.shutdown_grace,
             };
+            let admin = match config.admin_listen {
+                Some(addr) => Some(
+                    admin::AdminServer::bind(
+                        addr,
+                        daemon::stale_tick_after(config.http.timeout),
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
             let (reloaded, settings) = tokio::sync::watch::channel(settings);
             let cancel = CancellationToken::new();
             tokio::spawn(stop_on_signal(cancel.clone()));
             let reloader = tokio::spawn(reload_on_hangup(config.clone(), store.clone(), reloaded));
             tracing::info!(database = %config.database_path.display(), "feedsieve running");
-            let result = daemon::run(settings, cancel).await;
+            let result = daemon::run(settings, cancel, admin).await;
             // The reloader holds a store handle; the store closes only
             // once every handle is gone.
             reloader.abort();
@@ -153,7 +217,9 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             let flagger = flagger(config)?.context("syndication.enabled is false")?;
             ops::syndication::reclassify(store, &flagger, &mut out, since).await?;
         }
-        Command::CheckConfig => unreachable!("handled before the store opens"),
+        Command::CheckConfig | Command::Healthcheck(_) => {
+            unreachable!("handled before the store opens")
+        }
     }
     out.flush()?;
     Ok(())

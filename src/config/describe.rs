@@ -103,6 +103,8 @@ impl Config {
             format!("{:?}", self.log_format).to_lowercase()
         );
         let _ = writeln!(s, "log.level = {:?}", self.log_level);
+        let listen = self.admin_listen.map(|a| a.to_string());
+        let _ = writeln!(s, "admin.listen = {:?}", listen.unwrap_or_default());
         let _ = writeln!(
             s,
             "daemon.shutdown_grace_secs = {}",

@@ -12,6 +12,7 @@ use crate::fetch::HttpSettings;
 use crate::scheduler::{HostGroup, HostLimits, Policy};
 use crate::syndication::{self, Options as SyndicationOptions, RuleSet, RuleSpec, RulesError};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,6 +49,7 @@ pub struct RawConfig {
     pub daemon: RawDaemon,
     pub syndication: RawSyndication,
     pub near_duplicates: RawNearDuplicates,
+    pub admin: RawAdmin,
     #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
@@ -155,6 +157,8 @@ pub struct RawFeed {
 pub enum LogFormat {
     Text,
     Json,
+    /// Native journald records (structured fields), over its socket.
+    Journald,
 }
 
 /// The validated configuration every other module receives.
@@ -174,6 +178,9 @@ pub struct Config {
     pub syndication: SyndicationConfig,
     /// `None` when `near_duplicates.enabled` is off.
     pub near_duplicates: Option<NearDuplicates>,
+    /// `admin.listen`: where `run` serves /metrics, /healthz and /readyz;
+    /// `None` (the default) serves nothing.
+    pub admin_listen: Option<SocketAddr>,
     pub feeds: Vec<FeedConfig>,
     /// Where the file came from, for messages; None when only defaults and environment were used.
     pub source: Option<PathBuf>,
@@ -277,6 +284,9 @@ impl Default for RawConfig {
                 disable_rules: Vec::new(),
                 rules: Vec::new(),
             },
+            admin: RawAdmin {
+                listen: String::new(),
+            },
             feeds: Vec::new(),
             host_groups: Vec::new(),
         }
@@ -363,9 +373,10 @@ impl Config {
         let log_format = match raw.log.format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
+            "journald" => LogFormat::Journald,
             other => {
                 return Err(format!(
-                    "key `log.format`: expected \"text\" or \"json\", found {other:?}"
+                    "key `log.format`: expected \"text\", \"json\" or \"journald\", found {other:?}"
                 ));
             }
         };
@@ -416,6 +427,7 @@ impl Config {
             )?,
             syndication: syndication(raw.syndication)?,
             near_duplicates: near_duplicates(&raw.near_duplicates)?,
+            admin_listen: admin::listen(&raw.admin)?,
             feeds,
             source: file.map(Path::to_path_buf),
         })
@@ -580,6 +592,9 @@ fn describe_config_error(e: config::ConfigError) -> String {
     e.to_string()
 }
 
+mod admin;
 mod describe;
+
+pub use admin::RawAdmin;
 #[cfg(test)]
 mod tests;

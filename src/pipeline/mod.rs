@@ -61,6 +61,11 @@ pub struct FeedReport {
     pub items: UpsertCounts,
     pub error: Option<String>,
     pub elapsed: Duration,
+    /// Body bytes received (after decompression); 0 without a body.
+    pub bytes: u64,
+    /// How long the HTTP exchange took, redirects and body included;
+    /// `None` when nothing was fetched (a deferred poll).
+    pub fetch_elapsed: Option<Duration>,
 }
 
 impl FeedReport {
@@ -220,6 +225,8 @@ impl Pipeline {
                     items: UpsertCounts::default(),
                     error: Some(e.to_string()),
                     elapsed: started.elapsed(),
+                    bytes: 0,
+                    fetch_elapsed: None,
                 })
             }
         }
@@ -236,7 +243,9 @@ impl Pipeline {
             Ok(permit) => permit,
             Err(retry_at) => return self.defer(feed, retry_at, clock).await,
         };
+        let fetch_clock = Instant::now();
         let fetch = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        let fetch_elapsed = fetch_clock.elapsed();
         drop(host);
         let moved = scheduler::track_move(
             feed.moved_to.as_deref().map(|t| (t, feed.moved_count)),
@@ -334,6 +343,8 @@ impl Pipeline {
             items,
             error,
             elapsed,
+            bytes,
+            fetch_elapsed: Some(fetch_elapsed),
         })
     }
 
@@ -362,6 +373,8 @@ impl Pipeline {
             items: UpsertCounts::default(),
             error: None,
             elapsed: clock.elapsed(),
+            bytes: 0,
+            fetch_elapsed: None,
         })
     }
 

@@ -21,6 +21,13 @@ pub struct UpsertCounts {
     pub seen: u64,
     pub new: u64,
     pub updated: u64,
+    /// New articles flagged as syndicated copy (for `/metrics`; the fetch
+    /// log and `poll` output keep their three counts).
+    #[serde(skip)]
+    pub syndicated: u64,
+    /// New articles linked to an earlier article as its near-duplicate.
+    #[serde(skip)]
+    pub near_duplicate: u64,
 }
 
 /// The columns an edit writes, numbered as [`upsert_articles`] binds them.
@@ -141,6 +148,8 @@ pub(super) fn upsert_articles(
             counts.updated += 1;
         } else if insert.execute(p)? == 1 {
             counts.new += 1;
+            counts.syndicated += u64::from(s.syndicated);
+            counts.near_duplicate += u64::from(near.duplicate_of.is_some());
             if let Some(l) = linking {
                 l.index(tx, a, tx.last_insert_rowid(), near.cluster_id)?;
             }

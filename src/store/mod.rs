@@ -20,6 +20,7 @@ mod fetch_log;
 mod near;
 mod poll;
 mod schema;
+mod stats;
 
 pub use articles::UpsertCounts;
 pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
@@ -28,6 +29,7 @@ pub use fetch_log::FetchLogEntry;
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
 pub use schema::SCHEMA_VERSION;
+pub use stats::{FEED_STATES, StoreStats};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;

@@ -1,0 +1,70 @@
+//! `feedsieve healthcheck`: one GET of `/readyz`, for a container's
+//! HEALTHCHECK or a load balancer script. No store, no logging set-up: it
+//! must work beside a running daemon and answer in one line.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+/// The `/readyz` URL of a daemon listening on `listen`. A wildcard address
+/// (0.0.0.0, ::) is reached through the loopback of the same family.
+pub fn readyz_url(listen: SocketAddr) -> String {
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/readyz", SocketAddr::new(ip, listen.port()))
+}
+
+/// GETs `url`: `Ok(line)` on 200, `Err(line)` on anything else, each line
+/// saying what was asked and what came back.
+pub async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
+    // No proxy: an HTTP_PROXY set for feeds must not carry a loopback probe.
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| format!("not ready: cannot build the HTTP client: {e}"))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("not ready: {url}: {}", error_chain(&e)))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let reason = body.lines().next().unwrap_or("").trim();
+    if status == reqwest::StatusCode::OK {
+        Ok(format!("ready: {url} answered {}", status.as_u16()))
+    } else {
+        Err(format!(
+            "not ready: {url} answered {}: {reason}",
+            status.as_u16()
+        ))
+    }
+}
+
+/// reqwest's top error says only "error sending request"; the cause
+/// ("connection refused") is what an operator needs.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_addresses_are_probed_on_loopback() {
+        let url = |s: &str| readyz_url(s.parse().unwrap());
+        assert_eq!(url("0.0.0.0:9464"), "http://127.0.0.1:9464/readyz");
+        assert_eq!(url("[::]:9464"), "http://[::1]:9464/readyz");
+        assert_eq!(url("10.1.2.3:80"), "http://10.1.2.3:80/readyz");
+    }
+}
