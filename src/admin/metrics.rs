@@ -35,6 +35,9 @@ struct FetchLabels {
     status_class: &'static str,
 }
 
+/// `kind` values of `feedsieve_items_total`; together they are every item seen.
+const ITEM_KINDS: [&str; 3] = ["new", "updated", "duplicate"];
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ItemLabels {
     kind: &'static str,
@@ -78,6 +81,11 @@ impl Metrics {
             fetched_bytes.clone(),
         );
         let items = Family::<ItemLabels, Counter>::default();
+        // Known label values exist from the start, so `rate()` sees the
+        // first increment; fetch outcomes appear as they happen.
+        for kind in ITEM_KINDS {
+            items.get_or_create(&ItemLabels { kind });
+        }
         registry.register(
             "feedsieve_items",
             "Feed items seen by what the store did with them: new (inserted), updated (edited in place), duplicate (already stored, unchanged)",
@@ -128,7 +136,7 @@ impl Metrics {
         self.fetch_duration.observe(fetch_elapsed.as_secs_f64());
         let i = &report.items;
         let duplicate = i.seen.saturating_sub(i.new + i.updated);
-        for (kind, n) in [("new", i.new), ("updated", i.updated), ("duplicate", duplicate)] {
+        for (kind, n) in ITEM_KINDS.into_iter().zip([i.new, i.updated, duplicate]) {
             self.items.get_or_create(&ItemLabels { kind }).inc_by(n);
         }
         self.items_syndicated.inc_by(i.syndicated);

@@ -15,7 +15,8 @@
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
 //! (article filters and formats), [`corpus`] (real-world captures),
-//! [`daemon`] (`run` and SIGTERM).
+//! [`daemon`] (`run` and SIGTERM), [`admin`] (`/metrics`, `/healthz`,
+//! `/readyz`, `healthcheck`).
 
 mod app;
 mod bodies;
@@ -25,6 +26,7 @@ mod records;
 mod routes;
 mod server;
 
+mod admin;
 mod articles_ops;
 mod bad_input;
 mod charsets;
