@@ -84,7 +84,7 @@ impl Metrics {
         // Known label values exist from the start, so `rate()` sees the
         // first increment; fetch outcomes appear as they happen.
         for kind in ITEM_KINDS {
-            items.get_or_create(&ItemLabels { kind });
+            let _ = items.get_or_create(&ItemLabels { kind });
         }
         registry.register(
             "feedsieve_items",

@@ -61,7 +61,7 @@ pub struct AdminServer {
 
 /// The admin address could not be bound.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on admin.listen {addr}: {source}")]
+#[error("cannot listen on admin.listen {addr}")]
 pub struct BindError {
     pub addr: SocketAddr,
     pub source: std::io::Error,

@@ -186,7 +186,7 @@ fn record(
             .execute(params![poll.feed_id.0, url])?
             == 0
     {
-        warn!(feed_id = poll.feed_id.0, redirect_to = %url, "feed not moved: another feed already has its new url");
+        warn!(feed_id = poll.feed_id.0, feed_url = %poll.url, redirect_to = %url, "feed not moved: another feed already has its new url");
     }
     if poll.near.is_some() {
         // The feed's row is written: this transaction holds the lock.
