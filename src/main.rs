@@ -67,37 +67,44 @@ fn init_logging(config: &Config) -> Result<(), String> {
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     if config.log_format == LogFormat::Journald {
-        use tracing_subscriber::layer::SubscriberExt;
-        use tracing_subscriber::util::SubscriberInitExt;
-        // Fields go to the journal under their own names, upper-cased
-        // (FEED_ID, FEED_URL, OUTCOME, ...), so `journalctl FEED_ID=3` works.
-        let journald = tracing_journald::layer()
-            .map_err(|e| {
-                format!(
-                    "log.format = \"journald\" but the journal socket cannot be used ({e}); \
-                     set log.format to \"text\" or \"json\" outside systemd"
-                )
-            })?
-            .with_field_prefix(None);
-        tracing_subscriber::registry()
-            .with(filter)
-            .with(journald)
-            .init();
-        return Ok(());
+        return init_journald(filter);
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder
+    if config.log_format == LogFormat::Json {
+        builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .init(),
-        LogFormat::Text | LogFormat::Journald => builder
+            .init();
+    } else {
+        builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
+            .init();
     }
+    Ok(())
+}
+
+/// `log.format = "journald"`: native journal records. A missing journal
+/// is refused at start; otherwise every line would be lost silently.
+fn init_journald(filter: EnvFilter) -> Result<(), String> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // Fields go to the journal under their own names, upper-cased
+    // (FEED_ID, FEED_URL, OUTCOME, ...), so `journalctl FEED_ID=3` works.
+    let journald = tracing_journald::layer()
+        .map_err(|e| {
+            format!(
+                "log.format = \"journald\" but the journal socket cannot be used ({e}); \
+                 set log.format to \"text\" or \"json\" outside systemd"
+            )
+        })?
+        .with_field_prefix(None);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(journald)
+        .init();
     Ok(())
 }
 
@@ -157,11 +164,8 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             };
             let admin = match config.admin_listen {
                 Some(addr) => Some(
-                    admin::AdminServer::bind(
-                        addr,
-                        daemon::stale_tick_after(config.http.timeout),
-                    )
-                    .await?,
+                    admin::AdminServer::bind(addr, daemon::stale_tick_after(config.http.timeout))
+                        .await?,
                 ),
                 None => None,
             };
@@ -268,7 +272,7 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
 /// On SIGHUP, loads the configuration again: its feed list is merged into
 /// the database and its tunables replace the running ones at the next tick.
 /// An invalid file is refused with an error and the running configuration
-/// kept. `database.path` and `log.*` need a restart.
+/// kept. `database.path`, `log.*` and `admin.listen` need a restart.
 async fn reload_on_hangup(
     mut current: Config,
     store: Store,
@@ -292,8 +296,11 @@ async fn reload_on_hangup(
             if new.database_path != current.database_path
                 || new.log_format != current.log_format
                 || new.log_level != current.log_level
+                || new.admin_listen != current.admin_listen
             {
-                tracing::warn!("database.path and log.* changes take effect at the next restart");
+                tracing::warn!(
+                    "database.path, log.* and admin.listen changes take effect at the next restart"
+                );
             }
             let applied = async {
                 let added = store

@@ -186,7 +186,11 @@ fn register_store_gauges(registry: &mut Registry, stats: &StoreStats, now: DateT
         feeds,
     );
     let lag: Gauge<f64, AtomicU64> = Gauge::default();
-    lag.set(stats.oldest_due.map_or(0.0, |due| seconds_between(due, now)));
+    lag.set(
+        stats
+            .oldest_due
+            .map_or(0.0, |due| seconds_between(due, now)),
+    );
     registry.register(
         "feedsieve_scheduler_lag_seconds",
         "How long the most overdue feed has been due, in seconds; 0 when none is",

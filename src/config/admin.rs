@@ -54,7 +54,13 @@ mod tests {
 
     #[test]
     fn anything_else_names_the_key() {
-        for bad in ["9464", "localhost:9464", "127.0.0.1", "127.0.0.1:99999", ":9464"] {
+        for bad in [
+            "9464",
+            "localhost:9464",
+            "127.0.0.1",
+            "127.0.0.1:99999",
+            ":9464",
+        ] {
             let err = parse(bad).expect_err(bad);
             assert!(err.contains("admin.listen"), "{err}");
             assert!(err.contains(bad), "{err}");

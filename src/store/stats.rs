@@ -97,7 +97,11 @@ mod tests {
         assert_eq!(stats.oldest_due, Some(t0), "the first feed is due longest");
         // Before either feed is due there is no lag.
         assert_eq!(
-            store.stats(t0 - chrono::Duration::seconds(1)).await.unwrap().oldest_due,
+            store
+                .stats(t0 - chrono::Duration::seconds(1))
+                .await
+                .unwrap()
+                .oldest_due,
             None
         );
 
