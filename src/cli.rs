@@ -40,7 +40,8 @@ pub enum Command {
     /// feeds back off up to `scheduler.max_backoff_secs`; feeds that answer
     /// 410 Gone are not polled again. SIGHUP reloads the configuration's
     /// feed list and tunables; an invalid file is refused and the running
-    /// configuration kept.
+    /// configuration kept. With `admin.listen` set, it also serves
+    /// /metrics, /healthz and /readyz there.
     #[command(after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml run")]
     Run,
 

@@ -113,6 +113,11 @@ fn init_journald(filter: EnvFilter) -> Result<(), String> {
 fn healthcheck(args: &HealthcheckArgs, config: &Config) -> ExitCode {
     let url = match (&args.url, config.admin_listen) {
         (Some(url), _) => url.clone(),
+        // Port 0 is "any free port": only the daemon's log knows which.
+        (None, Some(listen)) if listen.port() == 0 => {
+            println!("not ready: admin.listen has port 0; pass the bound address with --url");
+            return ExitCode::FAILURE;
+        }
         (None, Some(listen)) => admin::readyz_url(listen),
         (None, None) => {
             println!("not ready: admin.listen is not set and no --url was given");
