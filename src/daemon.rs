@@ -351,3 +351,25 @@ fn notify(state: &[NotifyState]) {
         warn!(error = %e, "cannot notify systemd");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_tick_is_three_of_the_longest_wait() {
+        // The default 30 s timeout: the idle sleep and a poll are equal.
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(30)),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(5)),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(120)),
+            Duration::from_secs(360)
+        );
+    }
+}

@@ -604,3 +604,33 @@ async fn index_rows_another_process_wrote_are_found() {
     assert_eq!(copied.duplicate_of, Some(original.id), "{copied:#?}");
     store.close().await;
 }
+
+/// The counts behind `feedsieve_items_syndicated_total` and
+/// `feedsieve_items_near_duplicate_total`: new articles only, each once.
+#[tokio::test]
+async fn new_syndicated_and_near_duplicate_articles_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (store, _, at) = one_clustered_story(&path).await;
+    let b = add(&store, "https://b.example/rss").await;
+    let mut flagged = story("z", 3, at);
+    flagged.syndication.syndicated = true;
+    let mut copy = poll(b, at, vec![story("x-copy", 1, at), flagged]);
+    copy.near = Some(clusterer());
+    let counts = store.record_poll(copy.clone()).await.unwrap();
+    assert_eq!((counts.new, counts.near_duplicate), (2, 1), "{counts:?}");
+    let stored = store.articles(ArticleFilter::default()).await.unwrap();
+    let flagged_in_b = stored
+        .iter()
+        .filter(|s| s.feed_url == "https://b.example/rss" && s.syndicated)
+        .count() as u64;
+    assert!(flagged_in_b >= 1, "{stored:#?}");
+    assert_eq!(counts.syndicated, flagged_in_b, "{stored:#?}");
+    let again = store.record_poll(copy).await.unwrap();
+    assert_eq!(
+        (again.new, again.syndicated, again.near_duplicate),
+        (0, 0, 0),
+        "{again:?}"
+    );
+    store.close().await;
+}
