@@ -4,10 +4,19 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the package version and the git revision it was built from
+/// (`unknown` outside a git checkout; see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("FEEDSIEVE_GIT_REV"),
+    ")"
+);
+
 /// feedsieve polls RSS, Atom and JSON feeds, normalizes and deduplicates
 /// their items, and stores them as articles in SQLite.
 #[derive(Debug, Parser)]
-#[command(name = "feedsieve", version, about, long_about = None)]
+#[command(name = "feedsieve", version = VERSION, about, long_about = None)]
 #[command(after_help = "Examples:\n  \
     feedsieve --config config/feedsieve.toml run\n  \
     feedsieve --config config/feedsieve.toml feeds add https://example.com/rss --name Example\n  \
@@ -108,6 +117,19 @@ pub enum Command {
         In a Dockerfile:\n  \
         HEALTHCHECK --interval=30s CMD [\"feedsieve\", \"--config\", \"/etc/feedsieve/feedsieve.toml\", \"healthcheck\"]")]
     Healthcheck(HealthcheckArgs),
+
+    /// Print a shell completion script to standard output.
+    ///
+    /// Needs no configuration file or database.
+    #[command(after_help = "Examples:\n  \
+        feedsieve completions bash > ~/.local/share/bash-completion/completions/feedsieve\n  \
+        feedsieve completions zsh > \"${fpath[1]}/_feedsieve\"\n  \
+        feedsieve completions fish > ~/.config/fish/completions/feedsieve.fish")]
+    Completions {
+        /// The shell to write completions for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -252,4 +274,55 @@ fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("expected an RFC 3339 time like 2026-01-31T00:00:00Z ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command and subcommand, with its path ("feeds add").
+    fn all_commands(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            let name = format!("{path} {}", sub.get_name()).trim().to_string();
+            if sub.has_subcommands() {
+                all_commands(sub, &name, out);
+            } else {
+                out.push((name, sub.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_has_help_with_an_example() {
+        let mut commands = Vec::new();
+        all_commands(&Cli::command(), "", &mut commands);
+        assert!(commands.len() >= 15, "found only {}", commands.len());
+        for (name, cmd) in commands {
+            let help = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.contains("Example") && help.contains("feedsieve "),
+                "`feedsieve {name} --help` shows no example"
+            );
+            assert!(
+                cmd.get_about().is_some(),
+                "`feedsieve {name}` has no description"
+            );
+        }
+    }
+
+    #[test]
+    fn the_version_names_the_git_revision() {
+        let rev = VERSION
+            .strip_prefix(concat!(env!("CARGO_PKG_VERSION"), " (git "))
+            .and_then(|r| r.strip_suffix(')'))
+            .expect("version as `X.Y.Z (git REV)`");
+        assert!(
+            rev == "unknown" || (rev.len() == 12 && rev.bytes().all(|b| b.is_ascii_hexdigit())),
+            "{rev}"
+        );
+    }
 }

@@ -22,6 +22,22 @@ const EXIT_CONFIG: u8 = 78;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Completions describe the command line only: no config, no database.
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        // Into a buffer first: clap_complete panics on a failed write, and
+        // `| head` closing the pipe is not a failure worth a backtrace.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "feedsieve", &mut script);
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("feedsieve: cannot write the completion script: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -229,6 +245,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
         Command::CheckConfig | Command::Healthcheck(_) => {
             unreachable!("handled before the store opens")
         }
+        Command::Completions { .. } => unreachable!("handled before the configuration loads"),
     }
     out.flush()?;
     Ok(())

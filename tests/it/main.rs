@@ -16,7 +16,7 @@
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
 //! (article filters and formats), [`corpus`] (real-world captures),
 //! [`daemon`] (`run` and SIGTERM), [`admin`] (`/metrics`, `/healthz`,
-//! `/readyz`, `healthcheck`).
+//! `/readyz`, `healthcheck`), [`polish`] (`--version`, completions).
 
 mod app;
 mod bodies;
@@ -37,5 +37,6 @@ mod daemon;
 mod feeds_ops;
 mod formats;
 mod identity;
+mod polish;
 mod schedule;
 mod syndication;
