@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use feedsieve::cli::{Cli, Command, FeedsCommand, HealthcheckArgs};
+use feedsieve::cli::{Cli, Command, FeedsCommand};
 use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::{Clusterer, Pipeline};
@@ -51,7 +51,13 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if let Command::Healthcheck(args) = &cli.command {
-        return healthcheck(args, &config);
+        // One line either way, on stdout, for the container runtime's log.
+        let (line, code) = match admin::healthcheck(args.url.as_deref(), config.admin_listen) {
+            Ok(line) => (line, ExitCode::SUCCESS),
+            Err(line) => (line, ExitCode::FAILURE),
+        };
+        println!("{line}");
+        return code;
     }
     if let Err(e) = init_logging(&config) {
         eprintln!("feedsieve: {e}");
@@ -122,39 +128,6 @@ fn init_journald(filter: EnvFilter) -> Result<(), String> {
         .with(journald)
         .init();
     Ok(())
-}
-
-/// `feedsieve healthcheck`: one line on stdout, exit 0 when `/readyz`
-/// answered 200, else 1.
-fn healthcheck(args: &HealthcheckArgs, config: &Config) -> ExitCode {
-    let url = match (&args.url, config.admin_listen) {
-        (Some(url), _) => url.clone(),
-        // Port 0 is "any free port": only the daemon's log knows which.
-        (None, Some(listen)) if listen.port() == 0 => {
-            println!("not ready: admin.listen has port 0; pass the bound address with --url");
-            return ExitCode::FAILURE;
-        }
-        (None, Some(listen)) => admin::readyz_url(listen),
-        (None, None) => {
-            println!("not ready: admin.listen is not set and no --url was given");
-            return ExitCode::FAILURE;
-        }
-    };
-    let probed = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("not ready: cannot start the async runtime: {e}"))
-        .and_then(|rt| rt.block_on(admin::probe(&url, std::time::Duration::from_secs(5))));
-    match probed {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(line) => {
-            println!("{line}");
-            ExitCode::FAILURE
-        }
-    }
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<()> {

@@ -15,7 +15,7 @@ mod probe;
 
 pub use health::{Heartbeat, readiness};
 pub use metrics::{Metrics, status_class};
-pub use probe::{probe, readyz_url};
+pub use probe::{healthcheck, probe, readyz_url};
 
 use crate::pipeline::FeedReport;
 use crate::store::Store;

@@ -16,6 +16,32 @@ pub fn readyz_url(listen: SocketAddr) -> String {
     format!("http://{}/readyz", SocketAddr::new(ip, listen.port()))
 }
 
+/// How long `healthcheck` waits for the answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `feedsieve healthcheck`: probes `url`, else `/readyz` on `listen`.
+/// `Ok(line)` when ready, `Err(line)` otherwise, each line for stdout.
+pub fn healthcheck(url: Option<&str>, listen: Option<SocketAddr>) -> Result<String, String> {
+    let url = match (url, listen) {
+        (Some(url), _) => url.to_string(),
+        // Port 0 is "any free port": only the daemon's log knows which.
+        (None, Some(listen)) if listen.port() == 0 => {
+            return Err(
+                "not ready: admin.listen has port 0; pass the bound address with --url".to_string(),
+            );
+        }
+        (None, Some(listen)) => readyz_url(listen),
+        (None, None) => {
+            return Err("not ready: admin.listen is not set and no --url was given".to_string());
+        }
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("not ready: cannot start the async runtime: {e}"))?
+        .block_on(probe(&url, PROBE_TIMEOUT))
+}
+
 /// GETs `url`: `Ok(line)` on 200, `Err(line)` on anything else, each line
 /// saying what was asked and what came back.
 pub async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
