@@ -4,9 +4,11 @@
 //! Identity is `(feed_id, item_key)` under a UNIQUE constraint; `dedup`
 //! decides the key. An insert that hits an existing key changes nothing
 //! unless the content hash differs, in which case the row is edited in
-//! place. Items that drop out of a feed are never deleted here.
+//! place. Items that drop out of a feed are never deleted here; an item
+//! retention deleted (it has a tombstone) is skipped.
 
 use super::near::Linking;
+use super::retention::Tombstones;
 use super::{Store, StoreError, ts};
 use crate::dedup::{KnownItem, KnownKeys};
 use crate::model::{Article, Enclosure, FeedId, Reason, Syndication};
@@ -89,9 +91,14 @@ pub(super) fn upsert_articles(
         "UPDATE articles SET last_seen = ?3
          WHERE feed_id = ?1 AND item_key = ?2 AND content_hash = ?4",
     )?;
+    let mut tombstones = Tombstones::of(tx, feed_id)?;
     let mut counts = UpsertCounts::default();
     for a in articles {
         counts.seen += 1;
+        // Deleted by retention while the feed still lists it: not new.
+        if tombstones.listed(feed_id, &a.item_key, &now_s)? {
+            continue;
+        }
         if a.unflagged {
             touch_same.execute(params![feed_id.0, a.item_key, now_s, a.content_hash])?;
             continue;

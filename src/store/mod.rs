@@ -19,6 +19,7 @@ mod feeds;
 mod fetch_log;
 mod near;
 mod poll;
+mod retention;
 mod schema;
 
 pub use articles::UpsertCounts;
@@ -27,6 +28,7 @@ pub use feeds::{FeedRecord, NewFeed};
 pub use fetch_log::FetchLogEntry;
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
+pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy, TOMBSTONE_DAYS};
 pub use schema::SCHEMA_VERSION;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -188,6 +188,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE TABLE near_generation (n INTEGER NOT NULL);
     INSERT INTO near_generation (n) VALUES (0);
     ",
+    // Retention (`store::retention`): what `cleanup` deleted, so a feed
+    // that still lists an item does not bring it back as new. Removed
+    // with its feed; dropped by `cleanup` once the item is no longer
+    // listed. WITHOUT ROWID: the upsert looks rows up by their key only.
+    "
+    CREATE TABLE tombstones (
+        feed_id     INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        item_key    TEXT NOT NULL,
+        deleted_at  TEXT NOT NULL,
+        -- The last time a parsed document of the feed listed the item.
+        last_listed TEXT NOT NULL,
+        PRIMARY KEY (feed_id, item_key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -204,6 +218,17 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
             "database schema version {current} is newer than this build supports ({})",
             MIGRATIONS.len()
         )));
+    }
+    if current == 0 {
+        // `auto_vacuum` can only change while the file has no table: a new
+        // database gets INCREMENTAL, so `cleanup` can give deleted pages
+        // back to the file system. An older file keeps NONE (its free pages
+        // are reused, the file does not shrink) until `cleanup --vacuum`
+        // rewrites it.
+        let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
