@@ -20,7 +20,7 @@
 use crate::model::FeedId;
 use crate::pipeline::{FeedReport, PassSummary, Pipeline};
 use crate::scheduler;
-use crate::store::{FeedRecord, Store, StoreError};
+use crate::store::{FeedRecord, RetentionPolicy, Store, StoreError};
 use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -51,6 +51,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// How long in-flight polls may take to finish after a stop signal.
     pub shutdown_grace: Duration,
+    /// `[retention]`: the daily cleanup runs when a limit is set.
+    pub retention: RetentionPolicy,
 }
 
 /// Runs until `cancel` fires, then returns once in-flight work is done or
@@ -60,13 +62,15 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), StoreError> {
     notify(&[NotifyState::Ready]);
-    // Stops the watchdog task (and its store handle) however `run` ends.
+    // Stops the watchdog and retention tasks (and their store handles)
+    // however `run` ends.
     let watchdog_stop = cancel.child_token();
     let _stop_watchdog_on_return = watchdog_stop.clone().drop_guard();
     if let Some(period) = sd_notify::watchdog_enabled() {
         let store = settings.borrow().pipeline.store.clone();
-        tokio::spawn(watchdog(store, period / 2, watchdog_stop));
+        tokio::spawn(watchdog(store, period / 2, watchdog_stop.clone()));
     }
+    tokio::spawn(retention(settings.clone(), watchdog_stop));
     let grace = settings.clone();
     let work = run_loop(settings, &cancel);
     tokio::pin!(work);
@@ -291,6 +295,48 @@ async fn watchdog(store: Store, every: Duration, cancel: CancellationToken) {
         match store.ping().await {
             Ok(()) => notify(&[NotifyState::Watchdog]),
             Err(e) => error!(error = %e, "database does not answer; withholding the watchdog ping"),
+        }
+    }
+}
+
+/// When the first retention cleanup runs after start: late enough not to
+/// slow a restart's burst of overdue polls.
+const FIRST_CLEANUP_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Time between two retention cleanups.
+const CLEANUP_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Runs the retention cleanup (`[retention]`, read afresh each time, so a
+/// reload applies) every [`CLEANUP_EVERY`], the first [`FIRST_CLEANUP_AFTER`]
+/// after start. Its batches queue on the writer thread between polls; a
+/// stop ends it between two batches.
+async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToken) {
+    let mut wait = FIRST_CLEANUP_AFTER;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = cancel.cancelled() => return,
+        }
+        wait = CLEANUP_EVERY;
+        let (policy, store, near) = {
+            let s = settings.borrow();
+            (s.retention, s.pipeline.store.clone(), s.pipeline.near())
+        };
+        if !policy.is_set() {
+            continue;
+        }
+        match store.cleanup(policy, near, Utc::now(), false, &cancel).await {
+            Ok(r) => info!(
+                articles_deleted = r.articles_deleted,
+                feeds = r.feeds.len(),
+                tombstones_written = r.tombstones_written,
+                tombstones_dropped = r.tombstones_dropped,
+                pages_freed = r.pages_freed,
+                elapsed_ms = r.elapsed_ms,
+                cancelled = r.cancelled,
+                "retention cleanup finished"
+            ),
+            Err(e) => error!(error = %e, "retention cleanup failed; next try in 24 h"),
         }
     }
 }
