@@ -233,8 +233,14 @@ fn open_connection(path: &Path, options: StoreOptions) -> Result<Connection, Sto
         })?;
     }
     let mut conn = Connection::open(path).map_err(open_err)?;
+    // `auto_vacuum` first: it only takes effect on a file nothing has been
+    // written to yet (switching to WAL writes the header). A new database
+    // then gives the pages retention frees back to the file system; an
+    // older one keeps NONE (free pages are reused, the file does not
+    // shrink) until `cleanup --vacuum` rewrites it (`store::retention`).
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA auto_vacuum = INCREMENTAL;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;",

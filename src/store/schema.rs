@@ -219,17 +219,6 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
             MIGRATIONS.len()
         )));
     }
-    if current == 0 {
-        // `auto_vacuum` can only change while the file has no table: a new
-        // database gets INCREMENTAL, so `cleanup` can give deleted pages
-        // back to the file system. An older file keeps NONE (its free pages
-        // are reused, the file does not shrink) until `cleanup --vacuum`
-        // rewrites it.
-        let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
-        if tables == 0 {
-            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
-        }
-    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

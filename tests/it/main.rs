@@ -15,7 +15,7 @@
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
 //! (article filters and formats), [`corpus`] (real-world captures),
-//! [`daemon`] (`run` and SIGTERM).
+//! [`daemon`] (`run` and SIGTERM), [`retention`] (`cleanup`, tombstones).
 
 mod app;
 mod bodies;
@@ -35,5 +35,6 @@ mod daemon;
 mod feeds_ops;
 mod formats;
 mod identity;
+mod retention;
 mod schedule;
 mod syndication;
