@@ -325,7 +325,10 @@ async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToke
         if !policy.is_set() {
             continue;
         }
-        match store.cleanup(policy, near, Utc::now(), false, &cancel).await {
+        match store
+            .cleanup(policy, near, Utc::now(), false, &cancel)
+            .await
+        {
             Ok(r) => info!(
                 articles_deleted = r.articles_deleted,
                 feeds = r.feeds.len(),

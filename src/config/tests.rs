@@ -151,8 +151,14 @@ fn retention_limits_of_zero_or_less_name_the_key() {
     for (toml, key) in [
         ("max_age_days = 0", "retention.max_age_days"),
         ("max_age_days = -3", "retention.max_age_days"),
-        ("max_articles_per_feed = 0", "retention.max_articles_per_feed"),
-        ("max_articles_per_feed = -1", "retention.max_articles_per_feed"),
+        (
+            "max_articles_per_feed = 0",
+            "retention.max_articles_per_feed",
+        ),
+        (
+            "max_articles_per_feed = -1",
+            "retention.max_articles_per_feed",
+        ),
     ] {
         let e = load(&format!("[retention]\n{toml}\n"))
             .unwrap_err()

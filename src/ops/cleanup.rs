@@ -20,7 +20,10 @@ pub async fn cleanup(
     cancel: &CancellationToken,
 ) -> Result<CleanupReport> {
     if args.vacuum && store.convert_to_incremental_vacuum().await? {
-        writeln!(out, "cleanup: database rewritten with auto_vacuum = incremental")?;
+        writeln!(
+            out,
+            "cleanup: database rewritten with auto_vacuum = incremental"
+        )?;
     }
     if !policy.is_set() {
         writeln!(

@@ -119,9 +119,7 @@ pub fn doomed_prefix(
     let excess = max_per_feed.map_or(0, |max| total.saturating_sub(max as usize));
     ages.iter()
         .enumerate()
-        .take_while(|(i, age)| {
-            first_rank + i < excess || cutoff.is_some_and(|c| age.as_str() < c)
-        })
+        .take_while(|(i, age)| first_rank + i < excess || cutoff.is_some_and(|c| age.as_str() < c))
         .count()
 }
 
@@ -131,9 +129,17 @@ pub fn doomed_prefix(
 macro_rules! expired {
     ($listed:literal, $feed:literal, $cutoff:literal) => {
         concat!(
-            "(", $listed, " < ", $cutoff, " AND ", $listed, " < COALESCE(
+            "(",
+            $listed,
+            " < ",
+            $cutoff,
+            " AND ",
+            $listed,
+            " < COALESCE(
                 (SELECT l.started_at FROM fetch_log l
-                 WHERE l.feed_id = ", $feed, " AND l.items_seen > 0
+                 WHERE l.feed_id = ",
+            $feed,
+            " AND l.items_seen > 0
                  ORDER BY l.id DESC LIMIT 1), ''))"
         )
     };
@@ -525,8 +531,14 @@ mod tests {
     #[test]
     fn the_age_limit_takes_what_is_older_than_the_cutoff() {
         let a = ages(&[1, 2, 3, 4, 5]);
-        assert_eq!(doomed_prefix(&a, 0, 5, None, Some("2026-01-03T00:00:00Z")), 2);
-        assert_eq!(doomed_prefix(&a, 0, 5, None, Some("2025-12-31T00:00:00Z")), 0);
+        assert_eq!(
+            doomed_prefix(&a, 0, 5, None, Some("2026-01-03T00:00:00Z")),
+            2
+        );
+        assert_eq!(
+            doomed_prefix(&a, 0, 5, None, Some("2025-12-31T00:00:00Z")),
+            0
+        );
     }
 
     #[test]

@@ -604,3 +604,58 @@ async fn index_rows_another_process_wrote_are_found() {
     assert_eq!(copied.duplicate_of, Some(original.id), "{copied:#?}");
     store.close().await;
 }
+
+#[tokio::test]
+async fn cleanup_drops_the_pending_index_rows_of_what_it_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (store, a, at) = one_clustered_story(&path).await;
+    let policy = RetentionPolicy {
+        max_age: Some(chrono::Duration::days(1)),
+        max_per_feed: None,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let later = at + chrono::Duration::days(2);
+    let dry = store
+        .cleanup(policy, Some(clusterer()), later, true, &cancel)
+        .await
+        .unwrap();
+    assert_eq!((dry.articles_deleted, dry.tombstones_written), (1, 1));
+    assert_eq!(store.article_count().await.unwrap(), 1);
+    let done = store
+        .cleanup(policy, Some(clusterer()), later, false, &cancel)
+        .await
+        .unwrap();
+    assert_eq!((done.articles_deleted, done.tombstones_written), (1, 1));
+    assert!(done.incremental_vacuum);
+    assert_eq!(store.article_count().await.unwrap(), 0);
+    assert_eq!(store.tombstones(a).await.unwrap().len(), 1);
+    // The same item again is skipped; its tombstone records it as listed.
+    store
+        .record_poll(poll(a, later, vec![story("x", 1, at)]))
+        .await
+        .unwrap();
+    assert_eq!(store.article_count().await.unwrap(), 0);
+    assert_eq!(store.tombstones(a).await.unwrap()[0].1, ts(later));
+    store.close().await;
+    // Its rows were pending, never written: none land on the file.
+    assert_eq!(near_counts(&path), (0, 0));
+}
+
+#[tokio::test]
+async fn a_cancelled_cleanup_stops_before_its_first_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, at) = one_clustered_story(&dir.path().join("t.db")).await;
+    let policy = RetentionPolicy {
+        max_age: None,
+        max_per_feed: Some(1),
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    let r = store
+        .cleanup(policy, None, at, false, &cancel)
+        .await
+        .unwrap();
+    assert!(r.cancelled);
+    assert_eq!(store.article_count().await.unwrap(), 1);
+}

@@ -131,7 +131,10 @@ fn the_newest_are_kept_and_a_re_served_document_does_not_bring_the_rest_back() {
     let kept = ids_of(&app, &["item 1", "item 2", "item 3"]);
     assert_eq!(gone.len(), 2);
     let (docs, keys) = near_rows(&app, &gone);
-    assert!(docs == 2 && keys > 0, "fingerprinted: {docs} docs, {keys} keys");
+    assert!(
+        docs == 2 && keys > 0,
+        "fingerprinted: {docs} docs, {keys} keys"
+    );
 
     let dry = cleanup(&app, &["--dry-run"], &[LIMIT_3]);
     assert_eq!(counts(&dry), (2, 2, 0), "{}", dry.stdout);
@@ -141,7 +144,8 @@ fn the_newest_are_kept_and_a_re_served_document_does_not_bring_the_rest_back() {
     let real = cleanup(&app, &[], &[LIMIT_3]);
     assert_eq!(counts(&real), counts(&dry), "{}", real.stdout);
     assert!(
-        real.stdout.contains(&format!("{}: 2 articles deleted", server.url("/r.xml"))),
+        real.stdout
+            .contains(&format!("{}: 2 articles deleted", server.url("/r.xml"))),
         "{}",
         real.stdout
     );
@@ -240,7 +244,8 @@ fn a_tombstone_goes_once_its_item_is_unlisted_for_30_days_and_the_item_then_is_n
     assert!(!of_a.contains(&"item 4".to_string()), "{of_a:?}");
 
     // A removed feed takes its tombstones with it.
-    app.run(&["feeds", "remove", &b]).assert_success("feeds remove");
+    app.run(&["feeds", "remove", &b])
+        .assert_success("feeds remove");
     assert_eq!(tombstones(&app).len(), 1);
 }
 
