@@ -16,6 +16,10 @@
 //! after the store has answered a query: a wedged database gets the
 //! service restarted instead of hanging silently. Outside systemd these
 //! notifications are no-ops.
+//!
+//! Beside the loop, when `[retention]` sets a limit, one task runs the
+//! retention cleanup 5 minutes after start and then daily; its batches
+//! queue on the store thread between polls, and a stop ends it between two.
 
 use crate::model::FeedId;
 use crate::pipeline::{FeedReport, PassSummary, Pipeline};
@@ -341,6 +345,87 @@ async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToke
             ),
             Err(e) => error!(error = %e, "retention cleanup failed; next try in 24 h"),
         }
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::fetch::Fetcher;
+    use crate::model::Article;
+    use crate::scheduler::HostGates;
+    use crate::store::{NewFeed, PollRecord};
+
+    /// A store holding one feed of five articles, a day apart.
+    async fn settings(dir: &tempfile::TempDir, max_per_feed: u32) -> Settings {
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let now = Utc::now();
+        let feed = NewFeed {
+            url: "https://a.example/rss".to_string(),
+            name: None,
+            interval: None,
+            origin: "cli",
+        };
+        let id = store.add_feed(feed, now).await.unwrap().0.id;
+        let articles = (0..5)
+            .map(|i| Article {
+                item_key: format!("k{i}"),
+                content_hash: format!("h{i}"),
+                published: Some(now - chrono::Duration::days(i)),
+                ..Article::default()
+            })
+            .collect();
+        let poll = PollRecord {
+            outcome: "fetched".to_string(),
+            articles,
+            ..PollRecord::started(id, "https://a.example/rss".to_string(), now)
+        };
+        store.record_poll(poll).await.unwrap();
+        let config = Config::load_with_env(None, Vec::new()).unwrap();
+        let s = &config.scheduler;
+        let pipeline = Pipeline::new(
+            store,
+            Fetcher::new(config.http.clone()).unwrap(),
+            s.policy,
+            config.max_future_skew,
+            HostGates::new(s.per_host.clone(), s.host_groups.clone()),
+        );
+        Settings {
+            pipeline,
+            concurrency: 1,
+            shutdown_grace: Duration::from_secs(1),
+            retention: RetentionPolicy {
+                max_age: None,
+                max_per_feed: Some(max_per_feed),
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_daily_cleanup_first_runs_minutes_after_start_and_stops_with_the_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(&dir, 2).await;
+        let store = settings.pipeline.store.clone();
+        let (_keep, rx) = watch::channel(settings);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(retention(rx, cancel.clone()));
+        tokio::time::sleep(FIRST_CLEANUP_AFTER - Duration::from_secs(1)).await;
+        assert_eq!(store.article_count().await.unwrap(), 5, "not yet");
+        let mut left = 5;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            left = store.article_count().await.unwrap();
+            if left == 2 {
+                break;
+            }
+        }
+        assert_eq!(left, 2, "the two newest are kept");
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the task ends when cancelled")
+            .unwrap();
     }
 }
 
