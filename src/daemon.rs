@@ -303,6 +303,14 @@ async fn watchdog(store: Store, every: Duration, cancel: CancellationToken) {
     }
 }
 
+/// Sends a state to systemd's notify socket; a failure only means systemd
+/// will not hear it, which is worth a warning, not a stop.
+fn notify(state: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        warn!(error = %e, "cannot notify systemd");
+    }
+}
+
 /// When the first retention cleanup runs after start: late enough not to
 /// slow a restart's burst of overdue polls.
 const FIRST_CLEANUP_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -426,13 +434,5 @@ mod retention_tests {
             .await
             .expect("the task ends when cancelled")
             .unwrap();
-    }
-}
-
-/// Sends a state to systemd's notify socket; a failure only means systemd
-/// will not hear it, which is worth a warning, not a stop.
-fn notify(state: &[NotifyState]) {
-    if let Err(e) = sd_notify::notify(state) {
-        warn!(error = %e, "cannot notify systemd");
     }
 }
