@@ -331,8 +331,13 @@ impl Store {
             // Every key derived from `base` sorts in [base, base + "$"),
             // since `#` (0x23) sorts just before `$` (0x24); the index on
             // (feed_id, item_key) serves the range.
+            // Tombstones of items retention deleted count as known (see
+            // `store::retention`); an article under the same key wins.
             let mut st = c.prepare_cached(
                 "SELECT item_key, content_hash, url FROM articles
+                 WHERE feed_id = ?1 AND item_key >= ?2 AND item_key < ?3
+                 UNION ALL
+                 SELECT item_key, content_hash, url FROM tombstones
                  WHERE feed_id = ?1 AND item_key >= ?2 AND item_key < ?3",
             )?;
             let mut known = KnownKeys::new();
@@ -348,7 +353,7 @@ impl Store {
                 for row in rows {
                     let (key, item) = row?;
                     if key == *base || key[base.len()..].starts_with('#') {
-                        known.insert(key, item);
+                        known.entry(key).or_insert(item);
                     }
                 }
             }

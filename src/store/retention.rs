@@ -19,7 +19,10 @@
 //! served a parsed document since it last did (a feed answering 304 for
 //! months still lists what it listed, so its tombstones stay), and with
 //! its feed (`ON DELETE CASCADE`). An item that comes back after its
-//! tombstone is gone is a new article.
+//! tombstone is gone is a new article. A tombstone keeps the article's
+//! content hash and URL, and `known_keys` reads it with the feed's
+//! articles: the item keeps its key, and while unchanged it is not
+//! flagged and fingerprinted again only to be skipped.
 //!
 //! With an article go its `near_docs` row (foreign key) and its
 //! `near_keys` rows, which have no foreign key: they are found by their
@@ -409,8 +412,8 @@ fn delete_articles(
     near: Option<&NearHandle>,
 ) -> rusqlite::Result<u64> {
     let mut tombstone = tx.prepare_cached(concat!(
-        "INSERT INTO tombstones (feed_id, item_key, deleted_at, last_listed)
-         SELECT a.feed_id, a.item_key, ?2, a.last_seen FROM articles a
+        "INSERT INTO tombstones (feed_id, item_key, deleted_at, last_listed, content_hash, url)
+         SELECT a.feed_id, a.item_key, ?2, a.last_seen, a.content_hash, a.url FROM articles a
          WHERE a.id = ?1 AND NOT ",
         expired!("a.last_seen", "a.feed_id", "?3"),
         " ON CONFLICT (feed_id, item_key) DO NOTHING"

@@ -199,6 +199,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         deleted_at  TEXT NOT NULL,
         -- The last time a parsed document of the feed listed the item.
         last_listed TEXT NOT NULL,
+        -- As the article had them: a poll reads them with the feed's keys,
+        -- so the item keeps its key and, unchanged, is not flagged and
+        -- fingerprinted again only to be skipped.
+        content_hash TEXT NOT NULL,
+        url         TEXT,
         PRIMARY KEY (feed_id, item_key)
     ) WITHOUT ROWID;
     ",

@@ -630,6 +630,12 @@ async fn cleanup_drops_the_pending_index_rows_of_what_it_deletes() {
     assert!(done.incremental_vacuum);
     assert_eq!(store.article_count().await.unwrap(), 0);
     assert_eq!(store.tombstones(a).await.unwrap().len(), 1);
+    // A poll reads its key as known, with the content it had.
+    let known = store
+        .known_keys(a, ["x".to_string()].into_iter().collect())
+        .await
+        .unwrap();
+    assert_eq!(known["x"].content_hash, story("x", 1, at).content_hash);
     // The same item again is skipped; its tombstone records it as listed.
     store
         .record_poll(poll(a, later, vec![story("x", 1, at)]))
