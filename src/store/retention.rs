@@ -358,6 +358,13 @@ fn feed_batch(
     let total: i64 = tx
         .prepare_cached("SELECT COUNT(*) FROM articles WHERE feed_id = ?1")?
         .query_row([feed_id], |r| r.get(0))?;
+    let excess = policy.max_per_feed.map_or(0, |max| {
+        (total.max(0) as usize).saturating_sub(max as usize)
+    });
+    if cutoff.is_none() && rank >= excess {
+        // Within its count limit, and no age limit: nothing to sort.
+        return Ok(Batch::default());
+    }
     let oldest: Vec<(i64, String)> = tx
         .prepare_cached(
             "SELECT id, COALESCE(published, first_seen) AS age FROM articles

@@ -665,3 +665,33 @@ async fn a_cancelled_cleanup_stops_before_its_first_batch() {
     assert!(r.cancelled);
     assert_eq!(store.article_count().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn an_older_database_gives_pages_back_only_after_the_vacuum_conversion() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        // A file with a table before this build: auto_vacuum stays NONE.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE before_retention (a)")
+            .unwrap();
+    }
+    let store = Store::open(&path).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let policy = RetentionPolicy::default();
+    let r = store
+        .cleanup(policy, None, Utc::now(), false, &cancel)
+        .await
+        .unwrap();
+    assert!(!r.incremental_vacuum);
+    assert!(store.convert_to_incremental_vacuum().await.unwrap());
+    assert!(
+        !store.convert_to_incremental_vacuum().await.unwrap(),
+        "once"
+    );
+    let r = store
+        .cleanup(policy, None, Utc::now(), false, &cancel)
+        .await
+        .unwrap();
+    assert!(r.incremental_vacuum);
+}
