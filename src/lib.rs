@@ -26,8 +26,9 @@
 //! * [`store`]: SQLite schema, migrations and the single writer thread; the
 //!   only module that speaks SQL.
 //! * [`pipeline`]: the one place that runs the stages in order for a feed.
-//! * [`daemon`]: the `run` loop, signals and shutdown.
-//! * [`ops`]: one-shot operator commands (feeds, articles, OPML).
+//! * [`daemon`]: the `run` loop, the daily retention cleanup, signals and
+//!   shutdown.
+//! * [`ops`]: one-shot operator commands (feeds, articles, OPML, cleanup).
 //!
 //! Stages (`fetch`, `parse`, `normalize`, `dedup`, `syndication`) are leaves: they depend on
 //! [`model`] and their own crates, never on each other or on the store, and
