@@ -102,6 +102,20 @@ pub enum Command {
         since: Option<DateTime<Utc>>,
     },
 
+    /// Delete the articles beyond `[retention]`'s limits (`max_age_days`,
+    /// `max_articles_per_feed`), as the daemon does daily, and print what
+    /// went, per feed.
+    ///
+    /// Each deleted item leaves a tombstone so that a feed still listing it
+    /// does not bring it back; tombstones of items no longer listed for 30
+    /// days are dropped. Free pages are then given back to the file system
+    /// when the database allows it (databases created before retention
+    /// need `--vacuum` once, with the daemon stopped).
+    #[command(after_help = "Examples:\n  feedsieve cleanup --dry-run\n  \
+        FEEDSIEVE__RETENTION__MAX_AGE_DAYS=90 feedsieve cleanup\n  \
+        systemctl stop feedsieve && feedsieve cleanup --vacuum")]
+    Cleanup(CleanupArgs),
+
     /// Validate the configuration and print what was loaded.
     #[command(
         after_help = "Example:\n  feedsieve --config /etc/feedsieve/feedsieve.toml check-config"
@@ -148,6 +162,18 @@ pub struct PollArgs {
     /// skipped; `--feed` still polls one).
     #[arg(long, conflicts_with = "feed")]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Delete nothing; print what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// First switch a database created before retention to incremental
+    /// auto-vacuum with a full VACUUM (rewrites the file: needs its size
+    /// in free disk, and the daemon stopped).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub vacuum: bool,
 }
 
 #[derive(Debug, Args)]

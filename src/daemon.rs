@@ -20,12 +20,16 @@
 //! With `admin.listen` set, the admin listener (`/metrics`, `/healthz`,
 //! `/readyz`) runs beside the loop and stops with it; the loop beats its
 //! heartbeat at every turn and counts every finished poll.
+//!
+//! Beside the loop, when `[retention]` sets a limit, one task runs the
+//! retention cleanup 5 minutes after start and then daily; its batches
+//! queue on the store thread between polls, and a stop ends it between two.
 
 use crate::admin::{AdminServer, Telemetry};
 use crate::model::FeedId;
 use crate::pipeline::{FeedReport, PassSummary, Pipeline};
 use crate::scheduler;
-use crate::store::{FeedRecord, Store, StoreError};
+use crate::store::{FeedRecord, RetentionPolicy, Store, StoreError};
 use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -57,6 +61,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// How long in-flight polls may take to finish after a stop signal.
     pub shutdown_grace: Duration,
+    /// `[retention]`: the daily cleanup runs when a limit is set.
+    pub retention: RetentionPolicy,
 }
 
 /// How long the run loop may go without a turn before `/readyz` calls it
@@ -99,13 +105,15 @@ async fn run_until_stopped(
     telemetry: Option<Arc<Telemetry>>,
 ) -> Result<(), StoreError> {
     notify(&[NotifyState::Ready]);
-    // Stops the watchdog task (and its store handle) however `run` ends.
+    // Stops the watchdog and retention tasks (and their store handles)
+    // however `run` ends.
     let watchdog_stop = cancel.child_token();
     let _stop_watchdog_on_return = watchdog_stop.clone().drop_guard();
     if let Some(period) = sd_notify::watchdog_enabled() {
         let store = settings.borrow().pipeline.store.clone();
-        tokio::spawn(watchdog(store, period / 2, watchdog_stop));
+        tokio::spawn(watchdog(store, period / 2, watchdog_stop.clone()));
     }
+    tokio::spawn(retention(settings.clone(), watchdog_stop));
     let grace = settings.clone();
     let work = run_loop(settings, &cancel, telemetry);
     tokio::pin!(work);
@@ -371,5 +379,131 @@ mod tests {
             stale_tick_after(Duration::from_secs(120)),
             Duration::from_secs(360)
         );
+    }
+}
+
+/// When the first retention cleanup runs after start: late enough not to
+/// slow a restart's burst of overdue polls.
+const FIRST_CLEANUP_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Time between two retention cleanups.
+const CLEANUP_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Runs the retention cleanup (`[retention]`, read afresh each time, so a
+/// reload applies) every [`CLEANUP_EVERY`], the first [`FIRST_CLEANUP_AFTER`]
+/// after start. Its batches queue on the writer thread between polls; a
+/// stop ends it between two batches.
+async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToken) {
+    let mut wait = FIRST_CLEANUP_AFTER;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = cancel.cancelled() => return,
+        }
+        wait = CLEANUP_EVERY;
+        let (policy, store, near) = {
+            let s = settings.borrow();
+            (s.retention, s.pipeline.store.clone(), s.pipeline.near())
+        };
+        if !policy.is_set() {
+            continue;
+        }
+        match store
+            .cleanup(policy, near, Utc::now(), false, &cancel)
+            .await
+        {
+            Ok(r) => info!(
+                articles_deleted = r.articles_deleted,
+                feeds = r.feeds.len(),
+                tombstones_written = r.tombstones_written,
+                tombstones_dropped = r.tombstones_dropped,
+                pages_freed = r.pages_freed,
+                elapsed_ms = r.elapsed_ms,
+                cancelled = r.cancelled,
+                "retention cleanup finished"
+            ),
+            Err(e) => error!(error = %e, "retention cleanup failed; next try in 24 h"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::fetch::Fetcher;
+    use crate::model::Article;
+    use crate::scheduler::HostGates;
+    use crate::store::{NewFeed, PollRecord};
+
+    /// A store holding one feed of five articles, a day apart.
+    async fn settings(dir: &tempfile::TempDir, max_per_feed: u32) -> Settings {
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let now = Utc::now();
+        let feed = NewFeed {
+            url: "https://a.example/rss".to_string(),
+            name: None,
+            interval: None,
+            origin: "cli",
+        };
+        let id = store.add_feed(feed, now).await.unwrap().0.id;
+        let articles = (0..5)
+            .map(|i| Article {
+                item_key: format!("k{i}"),
+                content_hash: format!("h{i}"),
+                published: Some(now - chrono::Duration::days(i)),
+                ..Article::default()
+            })
+            .collect();
+        let poll = PollRecord {
+            outcome: "fetched".to_string(),
+            articles,
+            ..PollRecord::started(id, "https://a.example/rss".to_string(), now)
+        };
+        store.record_poll(poll).await.unwrap();
+        let config = Config::load_with_env(None, Vec::new()).unwrap();
+        let s = &config.scheduler;
+        let pipeline = Pipeline::new(
+            store,
+            Fetcher::new(config.http.clone()).unwrap(),
+            s.policy,
+            config.max_future_skew,
+            HostGates::new(s.per_host.clone(), s.host_groups.clone()),
+        );
+        Settings {
+            pipeline,
+            concurrency: 1,
+            shutdown_grace: Duration::from_secs(1),
+            retention: RetentionPolicy {
+                max_age: None,
+                max_per_feed: Some(max_per_feed),
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_daily_cleanup_first_runs_minutes_after_start_and_stops_with_the_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(&dir, 2).await;
+        let store = settings.pipeline.store.clone();
+        let (_keep, rx) = watch::channel(settings);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(retention(rx, cancel.clone()));
+        tokio::time::sleep(FIRST_CLEANUP_AFTER - Duration::from_secs(1)).await;
+        assert_eq!(store.article_count().await.unwrap(), 5, "not yet");
+        let mut left = 5;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            left = store.article_count().await.unwrap();
+            if left == 2 {
+                break;
+            }
+        }
+        assert_eq!(left, 2, "the two newest are kept");
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the task ends when cancelled")
+            .unwrap();
     }
 }

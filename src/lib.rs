@@ -26,8 +26,9 @@
 //! * [`store`]: SQLite schema, migrations and the single writer thread; the
 //!   only module that speaks SQL.
 //! * [`pipeline`]: the one place that runs the stages in order for a feed.
-//! * [`daemon`]: the `run` loop, signals and shutdown.
-//! * [`ops`]: one-shot operator commands (feeds, articles, OPML).
+//! * [`daemon`]: the `run` loop, the daily retention cleanup, signals and
+//!   shutdown.
+//! * [`ops`]: one-shot operator commands (feeds, articles, OPML, cleanup).
 //! * [`admin`]: the daemon's HTTP listener (`/metrics`, `/healthz`,
 //!   `/readyz`) and the `healthcheck` probe.
 //!

@@ -155,6 +155,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
                 pipeline: pipeline(config, store)?.with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                 concurrency: config.scheduler.max_concurrent_fetches,
                 shutdown_grace: config.shutdown_grace,
+                retention: config.retention,
             };
             let admin = match config.admin_listen {
                 Some(addr) => Some(
@@ -214,6 +215,12 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
         Command::Reclassify { since } => {
             let flagger = flagger(config)?.context("syndication.enabled is false")?;
             ops::syndication::reclassify(store, &flagger, &mut out, since).await?;
+        }
+        Command::Cleanup(args) => {
+            let near = pipeline(config, store)?.near();
+            let cancel = CancellationToken::new();
+            tokio::spawn(stop_on_signal(cancel.clone()));
+            ops::cleanup::cleanup(store, config.retention, near, &mut out, &args, &cancel).await?;
         }
         Command::CheckConfig | Command::Healthcheck(_) => {
             unreachable!("handled before the store opens")
@@ -306,6 +313,7 @@ async fn reload_on_hangup(
                         .with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
                     concurrency: new.scheduler.max_concurrent_fetches,
                     shutdown_grace: new.shutdown_grace,
+                    retention: new.retention,
                 };
                 anyhow::Ok((added, settings))
             };

@@ -125,6 +125,18 @@ impl Config {
                 let _ = writeln!(s, "near_duplicates.enabled = false");
             }
         }
+        let off = || "off".to_string();
+        let r = &self.retention;
+        let _ = writeln!(
+            s,
+            "retention.max_age_days = {}",
+            r.max_age.map_or_else(off, |d| d.num_days().to_string())
+        );
+        let _ = writeln!(
+            s,
+            "retention.max_articles_per_feed = {}",
+            r.max_per_feed.map_or_else(off, |n| n.to_string())
+        );
         let syn = &self.syndication;
         let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);
         let _ = writeln!(

@@ -51,6 +51,8 @@ pub struct RawConfig {
     pub near_duplicates: RawNearDuplicates,
     pub admin: RawAdmin,
     #[serde(default)]
+    pub retention: RawRetention,
+    #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
     pub host_groups: Vec<RawHostGroup>,
@@ -136,6 +138,17 @@ pub struct RawNearDuplicates {
     pub window_days: u32,
 }
 
+/// `[retention]`: both limits off unless set. Signed, so that a negative
+/// value is refused by name rather than as a type error.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_articles_per_feed: Option<i64>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDaemon {
@@ -181,6 +194,8 @@ pub struct Config {
     /// `admin.listen`: where `run` serves /metrics, /healthz and /readyz;
     /// `None` (the default) serves nothing.
     pub admin_listen: Option<SocketAddr>,
+    /// `[retention]`; both limits off by default.
+    pub retention: crate::store::RetentionPolicy,
     pub feeds: Vec<FeedConfig>,
     /// Where the file came from, for messages; None when only defaults and environment were used.
     pub source: Option<PathBuf>,
@@ -287,6 +302,7 @@ impl Default for RawConfig {
             admin: RawAdmin {
                 listen: String::new(),
             },
+            retention: RawRetention::default(),
             feeds: Vec::new(),
             host_groups: Vec::new(),
         }
@@ -428,6 +444,7 @@ impl Config {
             syndication: syndication(raw.syndication)?,
             near_duplicates: near_duplicates(&raw.near_duplicates)?,
             admin_listen: admin::listen(&raw.admin)?,
+            retention: retention(&raw.retention)?,
             feeds,
             source: file.map(Path::to_path_buf),
         })
@@ -460,6 +477,38 @@ fn near_duplicates(raw: &RawNearDuplicates) -> Result<Option<NearDuplicates>, St
         },
         window,
     }))
+}
+
+/// Longest `retention.max_age_days` (a century): longer is surely a typo.
+const MAX_AGE_DAYS: i64 = 36_500;
+
+/// `[retention]`: each limit, when set, positive.
+fn retention(raw: &RawRetention) -> Result<crate::store::RetentionPolicy, String> {
+    let max_age = match raw.max_age_days {
+        None => None,
+        Some(d) if (1..=MAX_AGE_DAYS).contains(&d) => Some(chrono::Duration::days(d)),
+        Some(d) => {
+            return Err(format!(
+                "key `retention.max_age_days` must be between 1 and {MAX_AGE_DAYS} (leave it out for no age limit), found {d}"
+            ));
+        }
+    };
+    let max_per_feed = match raw.max_articles_per_feed {
+        None => None,
+        Some(n) => match u32::try_from(n) {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(format!(
+                    "key `retention.max_articles_per_feed` must be between 1 and {} (leave it out for no limit), found {n}",
+                    u32::MAX
+                ));
+            }
+        },
+    };
+    Ok(crate::store::RetentionPolicy {
+        max_age,
+        max_per_feed,
+    })
 }
 
 /// Checks the user's rules one by one, so the error names the entry.

@@ -136,3 +136,39 @@ fn mmap_is_given_in_mib_and_bounded() {
         .to_string();
     assert!(err.contains("database.mmap_mb"), "{err}");
 }
+
+#[test]
+fn retention_is_off_by_default_and_takes_positive_limits() {
+    let c = Config::load_with_env(None, Vec::new()).unwrap();
+    assert!(!c.retention.is_set());
+    let c = load("[retention]\nmax_age_days = 90\nmax_articles_per_feed = 500\n").unwrap();
+    assert_eq!(c.retention.max_age, Some(chrono::Duration::days(90)));
+    assert_eq!(c.retention.max_per_feed, Some(500));
+}
+
+#[test]
+fn retention_limits_of_zero_or_less_name_the_key() {
+    for (toml, key) in [
+        ("max_age_days = 0", "retention.max_age_days"),
+        ("max_age_days = -3", "retention.max_age_days"),
+        (
+            "max_articles_per_feed = 0",
+            "retention.max_articles_per_feed",
+        ),
+        (
+            "max_articles_per_feed = -1",
+            "retention.max_articles_per_feed",
+        ),
+    ] {
+        let e = load(&format!("[retention]\n{toml}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key), "{toml}: {e}");
+    }
+    let env = vec![(
+        "FEEDSIEVE__RETENTION__MAX_AGE_DAYS".to_string(),
+        "0".to_string(),
+    )];
+    let e = Config::load_with_env(None, env).unwrap_err().to_string();
+    assert!(e.contains("retention.max_age_days"), "{e}");
+}

@@ -108,6 +108,12 @@ impl PassSummary {
 }
 
 impl Pipeline {
+    /// The near-duplicate matcher, when clustering is on (retention
+    /// computes the index keys of the articles it deletes with it).
+    pub fn near(&self) -> Option<NearHandle> {
+        self.near.clone()
+    }
+
     pub fn new(
         store: Store,
         fetcher: Fetcher,

@@ -4,9 +4,11 @@
 //! Identity is `(feed_id, item_key)` under a UNIQUE constraint; `dedup`
 //! decides the key. An insert that hits an existing key changes nothing
 //! unless the content hash differs, in which case the row is edited in
-//! place. Items that drop out of a feed are never deleted here.
+//! place. Items that drop out of a feed are never deleted here; an item
+//! retention deleted (it has a tombstone) is skipped.
 
 use super::near::Linking;
+use super::retention::Tombstones;
 use super::{Store, StoreError, ts};
 use crate::dedup::{KnownItem, KnownKeys};
 use crate::model::{Article, Enclosure, FeedId, Reason, Syndication};
@@ -96,9 +98,14 @@ pub(super) fn upsert_articles(
         "UPDATE articles SET last_seen = ?3
          WHERE feed_id = ?1 AND item_key = ?2 AND content_hash = ?4",
     )?;
+    let mut tombstones = Tombstones::of(tx, feed_id)?;
     let mut counts = UpsertCounts::default();
     for a in articles {
         counts.seen += 1;
+        // Deleted by retention while the feed still lists it: not new.
+        if tombstones.listed(feed_id, &a.item_key, &now_s)? {
+            continue;
+        }
         if a.unflagged {
             touch_same.execute(params![feed_id.0, a.item_key, now_s, a.content_hash])?;
             continue;
@@ -333,8 +340,13 @@ impl Store {
             // Every key derived from `base` sorts in [base, base + "$"),
             // since `#` (0x23) sorts just before `$` (0x24); the index on
             // (feed_id, item_key) serves the range.
+            // Tombstones of items retention deleted count as known (see
+            // `store::retention`); an article under the same key wins.
             let mut st = c.prepare_cached(
                 "SELECT item_key, content_hash, url FROM articles
+                 WHERE feed_id = ?1 AND item_key >= ?2 AND item_key < ?3
+                 UNION ALL
+                 SELECT item_key, content_hash, url FROM tombstones
                  WHERE feed_id = ?1 AND item_key >= ?2 AND item_key < ?3",
             )?;
             let mut known = KnownKeys::new();
@@ -350,7 +362,7 @@ impl Store {
                 for row in rows {
                     let (key, item) = row?;
                     if key == *base || key[base.len()..].starts_with('#') {
-                        known.insert(key, item);
+                        known.entry(key).or_insert(item);
                     }
                 }
             }

@@ -19,6 +19,7 @@ mod feeds;
 mod fetch_log;
 mod near;
 mod poll;
+mod retention;
 mod schema;
 mod stats;
 
@@ -28,6 +29,7 @@ pub use feeds::{FeedRecord, NewFeed};
 pub use fetch_log::FetchLogEntry;
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
+pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy, TOMBSTONE_DAYS};
 pub use schema::SCHEMA_VERSION;
 pub use stats::{FEED_STATES, StoreStats};
 
@@ -233,8 +235,14 @@ fn open_connection(path: &Path, options: StoreOptions) -> Result<Connection, Sto
         })?;
     }
     let mut conn = Connection::open(path).map_err(open_err)?;
+    // `auto_vacuum` first: it only takes effect on a file nothing has been
+    // written to yet (switching to WAL writes the header). A new database
+    // then gives the pages retention frees back to the file system; an
+    // older one keeps NONE (free pages are reused, the file does not
+    // shrink) until `cleanup --vacuum` rewrites it (`store::retention`).
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA auto_vacuum = INCREMENTAL;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;",

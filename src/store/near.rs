@@ -659,6 +659,14 @@ impl PendingKeys {
         self.reindex();
     }
 
+    /// Keeps the pending rows and unkeyed fingerprints of the articles
+    /// `keep` accepts (by id).
+    pub(super) fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        self.rows.retain(|r| keep(r.article_id));
+        self.unkeyed.retain(|d| keep(d.article_id));
+        self.reindex();
+    }
+
     fn reindex(&mut self) {
         self.last.clear();
         self.earlier.clear();

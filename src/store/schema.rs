@@ -188,6 +188,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE TABLE near_generation (n INTEGER NOT NULL);
     INSERT INTO near_generation (n) VALUES (0);
     ",
+    // Retention (`store::retention`): what `cleanup` deleted, so a feed
+    // that still lists an item does not bring it back as new. Removed
+    // with its feed; dropped by `cleanup` once the item is no longer
+    // listed. WITHOUT ROWID: the upsert looks rows up by their key only.
+    "
+    CREATE TABLE tombstones (
+        feed_id     INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        item_key    TEXT NOT NULL,
+        deleted_at  TEXT NOT NULL,
+        -- The last time a parsed document of the feed listed the item.
+        last_listed TEXT NOT NULL,
+        -- As the article had them: a poll reads them with the feed's keys,
+        -- so the item keeps its key and, unchanged, is not flagged and
+        -- fingerprinted again only to be skipped.
+        content_hash TEXT NOT NULL,
+        url         TEXT,
+        PRIMARY KEY (feed_id, item_key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -634,3 +634,94 @@ async fn new_syndicated_and_near_duplicate_articles_are_counted() {
     );
     store.close().await;
 }
+
+#[tokio::test]
+async fn cleanup_drops_the_pending_index_rows_of_what_it_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (store, a, at) = one_clustered_story(&path).await;
+    let policy = RetentionPolicy {
+        max_age: Some(chrono::Duration::days(1)),
+        max_per_feed: None,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let later = at + chrono::Duration::days(2);
+    let dry = store
+        .cleanup(policy, Some(clusterer()), later, true, &cancel)
+        .await
+        .unwrap();
+    assert_eq!((dry.articles_deleted, dry.tombstones_written), (1, 1));
+    assert_eq!(store.article_count().await.unwrap(), 1);
+    let done = store
+        .cleanup(policy, Some(clusterer()), later, false, &cancel)
+        .await
+        .unwrap();
+    assert_eq!((done.articles_deleted, done.tombstones_written), (1, 1));
+    assert!(done.incremental_vacuum);
+    assert_eq!(store.article_count().await.unwrap(), 0);
+    assert_eq!(store.tombstones(a).await.unwrap().len(), 1);
+    // A poll reads its key as known, with the content it had.
+    let known = store
+        .known_keys(a, ["x".to_string()].into_iter().collect())
+        .await
+        .unwrap();
+    assert_eq!(known["x"].content_hash, story("x", 1, at).content_hash);
+    // The same item again is skipped; its tombstone records it as listed.
+    store
+        .record_poll(poll(a, later, vec![story("x", 1, at)]))
+        .await
+        .unwrap();
+    assert_eq!(store.article_count().await.unwrap(), 0);
+    assert_eq!(store.tombstones(a).await.unwrap()[0].1, ts(later));
+    store.close().await;
+    // Its rows were pending, never written: none land on the file.
+    assert_eq!(near_counts(&path), (0, 0));
+}
+
+#[tokio::test]
+async fn a_cancelled_cleanup_stops_before_its_first_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, at) = one_clustered_story(&dir.path().join("t.db")).await;
+    let policy = RetentionPolicy {
+        max_age: None,
+        max_per_feed: Some(1),
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    let r = store
+        .cleanup(policy, None, at, false, &cancel)
+        .await
+        .unwrap();
+    assert!(r.cancelled);
+    assert_eq!(store.article_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_older_database_gives_pages_back_only_after_the_vacuum_conversion() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        // A file with a table before this build: auto_vacuum stays NONE.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE before_retention (a)")
+            .unwrap();
+    }
+    let store = Store::open(&path).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let policy = RetentionPolicy::default();
+    let r = store
+        .cleanup(policy, None, Utc::now(), false, &cancel)
+        .await
+        .unwrap();
+    assert!(!r.incremental_vacuum);
+    assert!(store.convert_to_incremental_vacuum().await.unwrap());
+    assert!(
+        !store.convert_to_incremental_vacuum().await.unwrap(),
+        "once"
+    );
+    let r = store
+        .cleanup(policy, None, Utc::now(), false, &cancel)
+        .await
+        .unwrap();
+    assert!(r.incremental_vacuum);
+}

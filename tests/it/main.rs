@@ -17,6 +17,7 @@
 //! (article filters and formats), [`corpus`] (real-world captures),
 //! [`daemon`] (`run` and SIGTERM), [`admin`] (`/metrics`, `/healthz`,
 //! `/readyz`, `healthcheck`), [`polish`] (`--version`, completions).
+//! [`daemon`] (`run` and SIGTERM), [`retention`] (`cleanup`, tombstones).
 
 mod app;
 mod bodies;
@@ -38,5 +39,6 @@ mod feeds_ops;
 mod formats;
 mod identity;
 mod polish;
+mod retention;
 mod schedule;
 mod syndication;
