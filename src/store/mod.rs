@@ -20,6 +20,7 @@ mod fetch_log;
 mod near;
 mod poll;
 mod schema;
+mod search;
 
 pub use articles::UpsertCounts;
 pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
@@ -28,6 +29,7 @@ pub use fetch_log::FetchLogEntry;
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
 pub use schema::SCHEMA_VERSION;
+pub use search::SearchHit;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
@@ -37,7 +39,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
-/// Errors from the store. Callers only report them, except `NotFound`.
+/// Errors from the store. Callers only report them, except `NotFound` and
+/// `BadQuery`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -49,6 +52,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// A full-text query SQLite could not parse; a usage error.
+    #[error("bad search query {query:?}: {reason}")]
+    BadQuery { query: String, reason: String },
     #[error("the database thread has stopped")]
     Closed,
     #[error("database commit failed: {0}")]

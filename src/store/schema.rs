@@ -188,6 +188,45 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE TABLE near_generation (n INTEGER NOT NULL);
     INSERT INTO near_generation (n) VALUES (0);
     ",
+    // 7: full-text search over titles and texts (`feedsieve search`).
+    // External content: the index holds only the terms, and reads titles
+    // and texts from `articles`, so the text is not stored twice.
+    // `unicode61 remove_diacritics 2` because the feeds are multilingual:
+    // it folds case beyond ASCII (Cyrillic, Greek), splits on Unicode
+    // punctuation, and lets `cafe` find `café` and `gesprach` find
+    // `Gespräch` (2 also strips them from letters that carry several).
+    // Only Latin letters lose diacritics: `ё` and Greek accents stay. No
+    // stemmer: `porter` only knows English and would mangle the rest.
+    // Scripts written without spaces (Chinese, Japanese, Thai) index
+    // whole runs as one token; the `trigram` tokenizer would find words
+    // inside them, at about three times the index size.
+    "
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text,
+        content = 'articles', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    -- An external-content index forgets a row only when told the terms it
+    -- indexed, so the old values go with the 'delete'. Deleting a feed
+    -- removes its articles by cascade, which fires this trigger too.
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+    END;
+    -- Only edits of the indexed columns: a poll touches `last_seen` on
+    -- every unchanged item, and an edit may change only the summary or
+    -- enclosures; neither should rewrite the index.
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles
+    WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+    ",
 ];
 
 /// The schema version this build writes.
