@@ -8,7 +8,7 @@ use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::{Clusterer, Pipeline};
 use feedsieve::scheduler::HostGates;
-use feedsieve::store::{NearHandle, Store};
+use feedsieve::store::{NearHandle, Store, StoreError};
 use feedsieve::syndication::Flagger;
 use feedsieve::{daemon, ops};
 use std::io::Write;
@@ -50,7 +50,12 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "command failed");
             eprintln!("feedsieve: {e:#}");
-            ExitCode::FAILURE
+            // A search query SQLite cannot parse is a usage error, like
+            // the arguments clap refuses.
+            match e.downcast_ref::<StoreError>() {
+                Some(StoreError::BadQuery { .. }) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -144,6 +149,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
         },
         Command::Articles(args) => ops::articles::articles(store, &mut out, &args).await?,
+        Command::Search(args) => ops::search::search(store, &mut out, &args).await?,
         Command::Clusters(args) => ops::syndication::clusters(store, &mut out, &args).await?,
         Command::Explain { article } => {
             let flagger = flagger(config)?.context("syndication.enabled is false")?;

@@ -1,5 +1,5 @@
-//! One-shot operator commands: managing feeds, reading articles, a single
-//! poll pass, explaining and refreshing syndication flags. Each takes a [`Store`](crate::store::Store) and a writer for
+//! One-shot operator commands: managing feeds, reading and searching
+//! articles, a single poll pass, explaining and refreshing syndication flags. Each takes a [`Store`](crate::store::Store) and a writer for
 //! its output, so tests can run them against a real database and read what
 //! they print.
 
@@ -7,5 +7,6 @@ pub mod articles;
 pub mod feeds;
 pub mod opml;
 pub mod poll;
+pub mod search;
 pub mod syndication;
 mod table;

@@ -53,7 +53,9 @@ pub enum StoreError {
     #[error("{0}")]
     NotFound(String),
     /// A full-text query SQLite could not parse; a usage error.
-    #[error("bad search query {query:?}: {reason}")]
+    #[error(
+        "bad search query {query:?}: {reason} (words with punctuation go in double quotes, e.g. \"covid-19\")"
+    )]
     BadQuery { query: String, reason: String },
     #[error("the database thread has stopped")]
     Closed,
