@@ -14,7 +14,8 @@
 //! redirects), [`identity`] (reused and missing guids), [`bad_input`]
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
-//! (article filters and formats), [`corpus`] (real-world captures),
+//! (article filters and formats, CSV), [`search_ops`] (full-text search),
+//! [`corpus`] (real-world captures),
 //! [`daemon`] (`run` and SIGTERM).
 
 mod app;
@@ -36,4 +37,5 @@ mod feeds_ops;
 mod formats;
 mod identity;
 mod schedule;
+mod search_ops;
 mod syndication;
