@@ -159,6 +159,7 @@ async fn multilingual_text_folds_case_and_diacritics() {
             (1, "Café culture", "Ein Gespräch über Kaffee."),
             (2, "Новости", "В Москве открылась ёлка."),
             (3, "Ειδήσεις", "Η ΑΘΗΝΑ σήμερα."),
+            (4, "天气", "北京今天下雨。"),
         ],
     );
     let store = Store::open(&path).await.unwrap();
@@ -172,6 +173,14 @@ async fn multilingual_text_folds_case_and_diacritics() {
     assert!(ids(&store, "елка").await.is_empty());
     assert_eq!(ids(&store, "ειδήσεις").await, vec![3]);
     assert!(ids(&store, "ειδησεις").await.is_empty());
+    // Han text is one token from punctuation to punctuation.
+    assert_eq!(ids(&store, "北京今天下雨").await, vec![4]);
+    assert!(ids(&store, "北京").await.is_empty());
+    assert_eq!(
+        ids(&store, "北京*").await,
+        vec![4],
+        "a prefix finds its start"
+    );
     store.close().await;
 }
 
@@ -231,6 +240,11 @@ async fn snippets_mark_the_match_and_filters_apply() {
         .await
         .unwrap();
     assert!(flagged.is_empty());
+    assert_eq!(
+        ids(&store, "\"central bank\" NOT title:holiday").await,
+        vec![1]
+    );
+    assert_eq!(ids(&store, "rais*").await, vec![1]);
     store.close().await;
 }
 
