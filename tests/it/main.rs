@@ -14,7 +14,7 @@
 //! redirects), [`identity`] (reused and missing guids), [`bad_input`]
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
-//! (article filters and formats, CSV), [`search_ops`] (full-text search),
+//! (article filters and formats), [`search_ops`] (full-text search, CSV),
 //! [`corpus`] (real-world captures),
 //! [`daemon`] (`run` and SIGTERM).
 
