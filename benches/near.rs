@@ -178,6 +178,7 @@ fn main() -> BenchResult<()> {
     // `--mmap-mb N`: `database.mmap_mb` (default 0, as shipped).
     let options = StoreOptions {
         mmap_bytes: arg("--mmap-mb", 0) as u64 * 1024 * 1024,
+        ..StoreOptions::default()
     };
     let run = |per_call: usize| {
         rt.block_on(async {

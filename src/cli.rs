@@ -72,6 +72,21 @@ pub enum Command {
         feedsieve articles --feed 3 --since 2026-01-01T00:00:00Z --format jsonl | jq .title")]
     Articles(ArticlesArgs),
 
+    /// Full-text search over article titles and texts, best match first.
+    ///
+    /// QUERY is an SQLite FTS5 query. Words must all appear (AND is
+    /// implied); OR, NOT and parentheses combine them; "double quotes" make
+    /// a phrase and hold punctuation ("covid-19" — a bare - is a syntax
+    /// error); a trailing * matches a prefix (elect*); title: or text:
+    /// limits a word to one column. Case and the diacritics of Latin
+    /// letters are ignored (cafe finds café). Title matches rank above text
+    /// matches; each hit carries a snippet of its text with the matched
+    /// words between **. A query FTS5 cannot parse exits 2.
+    #[command(after_help = "Examples:\n  feedsieve search 'harbour strike'\n  \
+        feedsieve search '\"covid-19\" OR title:pandemic NOT vaccin*' --since 2026-11-01T00:00:00Z\n  \
+        feedsieve search lavrov --syndicated --format jsonl | jq .snippet")]
+    Search(SearchArgs),
+
     /// List near-duplicate clusters: the same text carried by several
     /// feeds, with their size, sites, first and last publication time and
     /// the first article's title.
@@ -276,10 +291,46 @@ pub struct ArticlesArgs {
     /// Only articles not flagged as syndicated.
     #[arg(long)]
     pub original: bool,
-    /// Output format: an aligned table, a JSON array, or one JSON object per
-    /// line (the stable interface for other tools).
+    /// Output format: an aligned table, a JSON array, one JSON object per
+    /// line (the stable interface for other tools), or CSV with the same
+    /// columns as the JSON lines.
     #[arg(long, value_enum, default_value_t = ArticleFormat::Table)]
     pub format: ArticleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The FTS5 query (see above); quote it for the shell.
+    #[arg(value_name = "QUERY", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub query: String,
+    /// Only this feed (URL or id).
+    #[arg(long, value_name = "URL|ID")]
+    pub feed: Option<String>,
+    /// Only articles published (else updated, else first seen) at or after
+    /// this time, e.g. 2026-01-31T00:00:00Z.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many hits, the best ones; 0 for all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Only articles flagged as syndicated (agency or partner copy).
+    #[arg(long, conflicts_with = "original")]
+    pub syndicated: bool,
+    /// Only articles not flagged as syndicated.
+    #[arg(long)]
+    pub original: bool,
+    /// Output format: an aligned table, a JSON array, or one JSON object per
+    /// line (id, feed_id, feed_url, url, title, published, syndicated,
+    /// syndication_source, cluster_id, rank, score, snippet).
+    #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
+    pub format: SearchFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchFormat {
+    Table,
+    Json,
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -293,6 +344,9 @@ pub enum ArticleFormat {
     Table,
     Json,
     Jsonl,
+    /// The JSON-lines keys as a header row; lists and enclosures as JSON
+    /// text, null as an empty field.
+    Csv,
 }
 
 /// clap parser for RFC 3339 times, so a bad value is a usage error (exit 2).

@@ -8,7 +8,7 @@ use feedsieve::config::{Config, LogFormat};
 use feedsieve::fetch::Fetcher;
 use feedsieve::pipeline::{Clusterer, Pipeline};
 use feedsieve::scheduler::HostGates;
-use feedsieve::store::{NearHandle, Store};
+use feedsieve::store::{NearHandle, SearchIndex, Store, StoreError};
 use feedsieve::syndication::Flagger;
 use feedsieve::{admin, daemon, ops};
 use std::io::Write;
@@ -78,7 +78,12 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "command failed");
             eprintln!("feedsieve: {e:#}");
-            ExitCode::FAILURE
+            // A search query SQLite cannot parse is a usage error, like
+            // the arguments clap refuses.
+            match e.downcast_ref::<StoreError>() {
+                Some(StoreError::BadQuery { .. }) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -131,7 +136,13 @@ fn init_journald(filter: EnvFilter) -> Result<(), String> {
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<()> {
-    let store = Store::open_with(&config.database_path, config.store)
+    let mut options = config.store;
+    // The daemon owns the full-text index: started with search off, it
+    // drops one left from before, so storing articles stops paying for it.
+    if matches!(command, Command::Run) && options.search == SearchIndex::Keep {
+        options.search = SearchIndex::Drop;
+    }
+    let store = Store::open_with(&config.database_path, options)
         .await
         .with_context(|| format!("opening database {}", config.database_path.display()))?;
     let added = store
@@ -207,6 +218,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             FeedsCommand::Export => ops::feeds::export(store, &mut out).await?,
         },
         Command::Articles(args) => ops::articles::articles(store, &mut out, &args).await?,
+        Command::Search(args) => ops::search::search(store, &mut out, &args).await?,
         Command::Clusters(args) => ops::syndication::clusters(store, &mut out, &args).await?,
         Command::Explain { article } => {
             let flagger = flagger(config)?.context("syndication.enabled is false")?;

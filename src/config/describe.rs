@@ -137,6 +137,11 @@ impl Config {
             "retention.max_articles_per_feed = {}",
             r.max_per_feed.map_or_else(off, |n| n.to_string())
         );
+        let _ = writeln!(
+            s,
+            "search.enabled = {}",
+            self.store.search == crate::store::SearchIndex::Build
+        );
         let syn = &self.syndication;
         let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);
         let _ = writeln!(

@@ -53,6 +53,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub retention: RawRetention,
     #[serde(default)]
+    pub search: RawSearch,
+    #[serde(default)]
     pub feeds: Vec<RawFeed>,
     #[serde(default)]
     pub host_groups: Vec<RawHostGroup>,
@@ -147,6 +149,14 @@ pub struct RawRetention {
     pub max_age_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_articles_per_feed: Option<i64>,
+}
+
+/// `[search]`: the full-text index, off unless enabled.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSearch {
+    #[serde(default)]
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -303,6 +313,7 @@ impl Default for RawConfig {
                 listen: String::new(),
             },
             retention: RawRetention::default(),
+            search: RawSearch::default(),
             feeds: Vec::new(),
             host_groups: Vec::new(),
         }
@@ -415,6 +426,14 @@ impl Config {
         Ok(Config {
             store: crate::store::StoreOptions {
                 mmap_bytes: raw.database.mmap_mb * 1024 * 1024,
+                // Off, a one-shot command leaves an index alone: only `run`
+                // drops it (see `main`), so a command run without the
+                // daemon's config cannot take search away from it.
+                search: if raw.search.enabled {
+                    crate::store::SearchIndex::Build
+                } else {
+                    crate::store::SearchIndex::Keep
+                },
             },
             database_path: raw.database.path,
             http: HttpSettings {

@@ -249,9 +249,13 @@ pub struct ArticleFilter {
 }
 
 /// A `SELECT` of every article column, its feed's URL, site link and
-/// copyright, followed by `$tail`; one constant string per query.
+/// copyright, then `$extra` columns (numbered from 32), followed by
+/// `$tail`; one constant string per query.
 macro_rules! select_articles {
     ($tail:literal) => {
+        select_articles!("", $tail)
+    };
+    ($extra:literal, $tail:literal) => {
         concat!(
             "SELECT a.id, a.feed_id, f.url, a.guid, a.item_key, a.url, a.title, a.authors,
                 a.categories, a.published, a.published_raw, a.updated, a.updated_raw,
@@ -261,12 +265,14 @@ macro_rules! select_articles {
                 f.site_url, f.rights,
                 CASE WHEN a.cluster_id IS NOT NULL THEN a.cluster_id
                      WHEN a.clustered THEN a.id END,
-                a.duplicate_of, a.similarity, f.title
-             FROM articles a JOIN feeds f ON f.id = a.feed_id ",
+                a.duplicate_of, a.similarity, f.title",
+            $extra,
+            " FROM articles a JOIN feeds f ON f.id = a.feed_id ",
             $tail
         )
     };
 }
+pub(super) use select_articles;
 
 /// A stored article with what the flagger needs to know of its feed.
 #[derive(Debug, Clone)]
@@ -287,7 +293,7 @@ fn in_feed_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleInFeed> {
     })
 }
 
-fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
+pub(super) fn article_from_row(r: &Row<'_>) -> rusqlite::Result<StoredArticle> {
     let list = |i: usize| -> rusqlite::Result<Vec<String>> {
         let s: String = r.get(i)?;
         Ok(serde_json::from_str(&s).unwrap_or_default())

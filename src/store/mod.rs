@@ -21,6 +21,7 @@ mod near;
 mod poll;
 mod retention;
 mod schema;
+mod search;
 mod stats;
 
 pub use articles::UpsertCounts;
@@ -31,6 +32,7 @@ pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandl
 pub use poll::PollRecord;
 pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy, TOMBSTONE_DAYS};
 pub use schema::SCHEMA_VERSION;
+pub use search::{SearchHit, SearchIndex};
 pub use stats::{FEED_STATES, StoreStats};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -41,7 +43,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
-/// Errors from the store. Callers only report them, except `NotFound`.
+/// Errors from the store. Callers only report them, except `NotFound` and
+/// `BadQuery`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -53,6 +56,17 @@ pub enum StoreError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// A full-text query SQLite could not parse; a usage error.
+    #[error(
+        "bad search query {query:?}: {reason} (words with punctuation go in double quotes, e.g. \"covid-19\")"
+    )]
+    BadQuery { query: String, reason: String },
+    /// `feedsieve search` on a database without the full-text index.
+    #[error(
+        "full-text search is off: set `enabled = true` under [search] in the configuration; \
+         the index of the stored articles is built when feedsieve next opens the database"
+    )]
+    SearchOff,
     #[error("the database thread has stopped")]
     Closed,
     #[error("database commit failed: {0}")]
@@ -81,6 +95,8 @@ pub struct StoreOptions {
     /// Bytes of the file read through memory mapping (`PRAGMA mmap_size`);
     /// 0: none.
     pub mmap_bytes: u64,
+    /// What opening does with the full-text index (`search.enabled`).
+    pub search: SearchIndex,
 }
 
 /// Async handle to the database thread. Clone it freely.
@@ -266,6 +282,7 @@ fn open_connection(path: &Path, options: StoreOptions) -> Result<Connection, Sto
     )
     .map_err(open_err)?;
     schema::migrate(&mut conn).map_err(open_err)?;
+    search::apply_index(&mut conn, options.search).map_err(open_err)?;
     Ok(conn)
 }
 

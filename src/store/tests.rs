@@ -487,6 +487,7 @@ async fn the_mmap_option_reaches_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let options = StoreOptions {
         mmap_bytes: 4 << 20,
+        ..StoreOptions::default()
     };
     let store = Store::open_with(&dir.path().join("t.db"), options)
         .await

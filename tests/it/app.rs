@@ -22,6 +22,8 @@ pub struct Settings {
     /// Every test feed is on 127.0.0.1, one host: unless a test is about
     /// per-host spacing, a `[[host_groups]]` entry lifts the limits for it.
     pub per_host_limits: bool,
+    /// `search.enabled` (the full-text index).
+    pub search: bool,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             default_interval_secs: 1800,
             max_concurrent_fetches: 8,
             per_host_limits: false,
+            search: false,
         }
     }
 }
@@ -61,7 +64,8 @@ impl App {
              max_redirects = {redirects}\nallow_private_networks = {private}\n\n\
              [scheduler]\ndefault_interval_secs = {interval}\nmax_concurrent_fetches = {conc}\n\n\
              [normalize]\nmax_future_skew_secs = 600\n\n\
-             [log]\nformat = \"json\"\nlevel = \"info\"\n",
+             [log]\nformat = \"json\"\nlevel = \"info\"\n\n\
+             [search]\nenabled = {search}\n",
             db = toml_string(&db.display().to_string()),
             timeout = s.timeout_secs,
             max_body = s.max_body_bytes,
@@ -69,6 +73,7 @@ impl App {
             private = s.allow_private_networks,
             interval = s.default_interval_secs,
             conc = s.max_concurrent_fetches,
+            search = s.search,
         );
         for url in feeds {
             toml.push_str(&format!("\n[[feeds]]\nurl = {}\n", toml_string(url)));

@@ -14,10 +14,11 @@
 //! redirects), [`identity`] (reused and missing guids), [`bad_input`]
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
-//! (article filters and formats), [`corpus`] (real-world captures),
-//! [`daemon`] (`run` and SIGTERM), [`admin`] (`/metrics`, `/healthz`,
-//! `/readyz`, `healthcheck`), [`polish`] (`--version`, completions).
-//! [`daemon`] (`run` and SIGTERM), [`retention`] (`cleanup`, tombstones).
+//! (article filters and formats), [`search_ops`] (full-text search, CSV),
+//! [`corpus`] (real-world captures), [`daemon`] (`run` and SIGTERM),
+//! [`admin`] (`/metrics`, `/healthz`, `/readyz`, `healthcheck`),
+//! [`polish`] (`--version`, completions), [`retention`] (`cleanup`,
+//! tombstones).
 
 mod app;
 mod bodies;
@@ -41,4 +42,5 @@ mod identity;
 mod polish;
 mod retention;
 mod schedule;
+mod search_ops;
 mod syndication;
