@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod inspect;
+pub use inspect::{LogArgs, Since, StatusArgs, parse_since};
+
 /// feedsieve polls RSS, Atom and JSON feeds, normalizes and deduplicates
 /// their items, and stores them as articles in SQLite.
 #[derive(Debug, Parser)]
@@ -91,6 +94,17 @@ pub enum Command {
         #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
         since: Option<DateTime<Utc>>,
     },
+
+    /// One line per feed: its state, last fetch, errors, next check,
+    /// articles and share of 304 answers; above them, totals for the
+    /// whole database.
+    #[command(after_help = inspect::STATUS_EXAMPLES)]
+    Status(StatusArgs),
+
+    /// Print the fetch log, newest first: what each poll asked, what the
+    /// server answered and what it cost.
+    #[command(after_help = inspect::LOG_EXAMPLES)]
+    Log(LogArgs),
 
     /// Validate the configuration and print what was loaded.
     #[command(

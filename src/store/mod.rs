@@ -20,14 +20,16 @@ mod fetch_log;
 mod near;
 mod poll;
 mod schema;
+mod status;
 
 pub use articles::UpsertCounts;
 pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
 pub use feeds::{FeedRecord, NewFeed};
-pub use fetch_log::FetchLogEntry;
+pub use fetch_log::{FetchLogEntry, LogFilter, LogFollower};
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
 pub use schema::SCHEMA_VERSION;
+pub use status::{FeedCounts, StatusCounts};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
