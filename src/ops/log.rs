@@ -206,7 +206,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[1],
-            "2026-12-05 15:20:01Z      3     200  fetched                       3/10     1.5 KiB    120ms  https://example.com/rss"
+            "2026-12-05 15:20:01Z      3     200  fetched                      3/10     1.5 KiB    120ms  https://example.com/rss"
         );
         assert!(lines[2].ends_with("https://example.com/rss  http status 500"));
         let url_at = lines[0].find("url").unwrap();
