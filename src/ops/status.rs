@@ -174,13 +174,18 @@ fn write_human(
     paint: Paint,
 ) -> std::io::Result<()> {
     let t = &report.totals;
-    let states: Vec<String> = t
+    // The known states in their order of health, then any other.
+    let others = t
         .feeds_by_state
+        .keys()
+        .filter(|s| !STATES.contains(&s.as_str()));
+    let states: Vec<String> = STATES
         .iter()
-        .filter(|(s, n)| STATES.contains(&s.as_str()) || **n > 0)
-        .map(|(s, n)| {
-            let text = format!("{n} {s}");
-            paint.paint(text, state_colour(s).filter(|_| *n > 0))
+        .copied()
+        .chain(others.map(String::as_str))
+        .map(|s| {
+            let n = t.feeds_by_state.get(s).copied().unwrap_or(0);
+            paint.paint(format!("{n} {s}"), state_colour(s).filter(|_| n > 0))
         })
         .collect();
     writeln!(out, "feeds     {} ({})", t.feeds, states.join(", "))?;

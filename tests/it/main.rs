@@ -15,7 +15,8 @@
 //! (hostile feeds in one pass, memory bound), [`config_errors`] (exit 78),
 //! [`feeds_ops`] (feed commands, OPML, poll selection), [`articles_ops`]
 //! (article filters and formats), [`corpus`] (real-world captures),
-//! [`daemon`] (`run` and SIGTERM).
+//! [`daemon`] (`run` and SIGTERM), [`status_ops`] (`status`, `log`,
+//! `log --follow`, colour).
 
 mod app;
 mod bodies;
@@ -36,4 +37,5 @@ mod feeds_ops;
 mod formats;
 mod identity;
 mod schedule;
+mod status_ops;
 mod syndication;
