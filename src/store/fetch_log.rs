@@ -60,29 +60,10 @@ impl Store {
         feed: Option<FeedId>,
         limit: usize,
     ) -> Result<Vec<FetchLogEntry>, StoreError> {
-        self.call(move |c| {
-            let mut st = c.prepare(
-                "SELECT id, feed_id, started_at, url, status, outcome, bytes, items_seen, items_new,
-                    items_updated, duration_ms, error
-                 FROM fetch_log WHERE (?1 IS NULL OR feed_id = ?1) ORDER BY id DESC LIMIT ?2",
-            )?;
-            let rows = st.query_map(params![feed.map(|f| f.0), limit as i64], |r| {
-                Ok(FetchLogEntry {
-                    id: r.get(0)?,
-                    feed_id: r.get(1)?,
-                    started_at: r.get(2)?,
-                    url: r.get(3)?,
-                    status: r.get::<_, Option<i64>>(4)?.map(|v| v as u16),
-                    outcome: r.get(5)?,
-                    bytes: r.get::<_, i64>(6)?.max(0) as u64,
-                    items_seen: r.get::<_, i64>(7)?.max(0) as u64,
-                    items_new: r.get::<_, i64>(8)?.max(0) as u64,
-                    items_updated: r.get::<_, i64>(9)?.max(0) as u64,
-                    duration_ms: r.get::<_, i64>(10)?.max(0) as u64,
-                    error: r.get(11)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        self.fetch_log_filtered(LogFilter {
+            feed,
+            limit,
+            ..LogFilter::default()
         })
         .await
     }
@@ -253,5 +234,74 @@ impl LogFollower {
         // deleted rows out again.
         self.seen = upto;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewFeed, PollRecord};
+    use chrono::TimeZone;
+
+    fn poll(feed: FeedId, at: DateTime<Utc>, error: Option<&str>) -> PollRecord {
+        PollRecord {
+            status: Some(if error.is_some() { 500 } else { 304 }),
+            outcome: if error.is_some() {
+                "http_error"
+            } else {
+                "not_modified"
+            }
+            .to_string(),
+            error: error.map(str::to_string),
+            ..PollRecord::started(feed, "https://example.com/rss".to_string(), at)
+        }
+    }
+
+    #[tokio::test]
+    async fn follower_reads_what_the_writer_commits_filtered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path).await.unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let feed = NewFeed {
+            url: "https://example.com/rss".to_string(),
+            name: None,
+            interval: None,
+            origin: "cli",
+        };
+        let feed = store.add_feed(feed, t0).await.unwrap().0.id;
+        for i in 0..4 {
+            let error = (i % 2 == 1).then_some("http status 500");
+            let at = t0 + chrono::Duration::minutes(i);
+            store.record_poll(poll(feed, at, error)).await.unwrap();
+        }
+        let filter = LogFilter {
+            errors_only: true,
+            limit: 1,
+            ..LogFilter::default()
+        };
+        let (mut follower, first) = LogFollower::open(&path, filter).unwrap();
+        assert_eq!(first.iter().map(|e| e.id).collect::<Vec<_>>(), [4]);
+        assert!(follower.next_rows().unwrap().is_empty());
+
+        for i in 4..7 {
+            let error = (i != 5).then_some("http status 500");
+            let at = t0 + chrono::Duration::minutes(i);
+            store.record_poll(poll(feed, at, error)).await.unwrap();
+        }
+        let next = follower.next_rows().unwrap();
+        assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), [5, 7]);
+        assert_eq!(follower.seen, 7, "past the row the filter skipped");
+        assert!(follower.next_rows().unwrap().is_empty());
+
+        let since = store
+            .fetch_log_filtered(LogFilter {
+                since: Some(t0 + chrono::Duration::minutes(5)),
+                limit: 10,
+                ..LogFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(since.iter().map(|e| e.id).collect::<Vec<_>>(), [7, 6]);
     }
 }
