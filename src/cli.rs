@@ -13,6 +13,9 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+mod inspect;
+pub use inspect::{LogArgs, Since, StatusArgs, parse_since};
+
 /// feedsieve polls RSS, Atom and JSON feeds, normalizes and deduplicates
 /// their items, and stores them as articles in SQLite.
 #[derive(Debug, Parser)]
@@ -130,6 +133,17 @@ pub enum Command {
         FEEDSIEVE__RETENTION__MAX_AGE_DAYS=90 feedsieve cleanup\n  \
         systemctl stop feedsieve && feedsieve cleanup --vacuum")]
     Cleanup(CleanupArgs),
+
+    /// One line per feed: its state, last fetch, errors, next check,
+    /// articles and share of 304 answers; above them, totals for the
+    /// whole database.
+    #[command(after_help = inspect::STATUS_EXAMPLES)]
+    Status(StatusArgs),
+
+    /// Print the fetch log, newest first: what each poll asked, what the
+    /// server answered and what it cost.
+    #[command(after_help = inspect::LOG_EXAMPLES)]
+    Log(LogArgs),
 
     /// Validate the configuration and print what was loaded.
     #[command(

@@ -228,6 +228,18 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
             let flagger = flagger(config)?.context("syndication.enabled is false")?;
             ops::syndication::reclassify(store, &flagger, &mut out, since).await?;
         }
+        Command::Status(args) => {
+            ops::status::status(store, &mut out, &args, ops::paint::Paint::for_stdout()).await?;
+        }
+        Command::Log(args) => {
+            let stop = CancellationToken::new();
+            if args.follow {
+                tokio::spawn(stop_on_signal(stop.clone()));
+            }
+            let paint = ops::paint::Paint::for_stdout();
+            let db = &config.database_path;
+            ops::log::log(store, db, &mut out, &args, paint, &stop).await?;
+        }
         Command::Cleanup(args) => {
             let near = pipeline(config, store)?.near();
             let cancel = CancellationToken::new();

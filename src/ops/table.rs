@@ -4,16 +4,16 @@ use std::io::Write;
 
 /// Writes rows under a header, each column padded to its widest cell.
 /// The last column is never padded, so long URLs or titles do not push
-/// trailing spaces.
+/// trailing spaces. Colour codes in a cell take no width.
 pub fn write_table(
     out: &mut dyn Write,
     header: &[&str],
     rows: &[Vec<String>],
 ) -> std::io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| visible_width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(visible_width(cell));
         }
     }
     let line =
@@ -24,7 +24,8 @@ pub fn write_table(
                 if i == last {
                     write!(out, "{cell}")?;
                 } else {
-                    write!(out, "{cell:<width$}  ", width = widths[i])?;
+                    let pad = widths[i].saturating_sub(visible_width(cell));
+                    write!(out, "{cell}{:pad$}  ", "")?;
                 }
             }
             writeln!(out)
@@ -34,6 +35,26 @@ pub fn write_table(
         line(out, &mut row.iter().map(String::as_str))?;
     }
     Ok(())
+}
+
+/// Characters of `s` a terminal shows: ANSI SGR sequences (`ESC [ .. m`)
+/// are skipped.
+pub fn visible_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // Parameters up to the final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            width += 1;
+        }
+    }
+    width
 }
 
 /// Shortens `s` to at most `max` characters, marking the cut with `…`.
@@ -66,6 +87,25 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "id  url\n1   https://a\n22  b\n"
+        );
+    }
+
+    #[test]
+    fn colour_codes_take_no_width() {
+        assert_eq!(visible_width("\x1b[33mfailing\x1b[0m"), 7);
+        let mut out = Vec::new();
+        write_table(
+            &mut out,
+            &["state", "id"],
+            &[
+                vec!["\x1b[31mgone\x1b[0m".into(), "1".into()],
+                vec!["failing".into(), "2".into()],
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "state    id\n\x1b[31mgone\x1b[0m     1\nfailing  2\n"
         );
     }
 

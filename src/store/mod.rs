@@ -23,17 +23,19 @@ mod retention;
 mod schema;
 mod search;
 mod stats;
+mod status;
 
 pub use articles::UpsertCounts;
 pub use articles::{ArticleFilter, ArticleInFeed, StoredArticle};
 pub use feeds::{FeedRecord, NewFeed};
-pub use fetch_log::FetchLogEntry;
+pub use fetch_log::{FetchLogEntry, LogFilter, LogFollower};
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
 pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy, TOMBSTONE_DAYS};
 pub use schema::SCHEMA_VERSION;
 pub use search::{SearchHit, SearchIndex};
 pub use stats::{FEED_STATES, StoreStats};
+pub use status::{FeedCounts, StatusCounts};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;

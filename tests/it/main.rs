@@ -18,7 +18,8 @@
 //! [`corpus`] (real-world captures), [`daemon`] (`run` and SIGTERM),
 //! [`admin`] (`/metrics`, `/healthz`, `/readyz`, `healthcheck`),
 //! [`polish`] (`--version`, completions), [`retention`] (`cleanup`,
-//! tombstones).
+//! tombstones), [`status_ops`] (`status`, `log`, `log --follow`,
+//! colour).
 
 mod app;
 mod bodies;
@@ -43,4 +44,5 @@ mod polish;
 mod retention;
 mod schedule;
 mod search_ops;
+mod status_ops;
 mod syndication;
