@@ -21,8 +21,9 @@
 //! `/readyz`) runs beside the loop and stops with it; the loop beats its
 //! heartbeat at every turn and counts every finished poll.
 //!
-//! Beside the loop, when `[retention]` sets a limit, one task runs the
-//! retention cleanup 5 minutes after start and then daily; its batches
+//! Beside the loop, one task runs the retention cleanup 5 minutes after
+//! start and then daily (with no `[retention]` limit set it deletes no
+//! article, but still expires tombstones and frees pages); its batches
 //! queue on the store thread between polls, and a stop ends it between two.
 
 use crate::admin::{AdminServer, Telemetry};
@@ -91,10 +92,17 @@ pub async fn run(
     });
     let result = run_until_stopped(settings, cancel, telemetry).await;
     admin_stop.cancel();
-    if let Some(task) = admin_task {
+    if let Some(mut task) = admin_task {
         // Its store handle must be gone before the store can close; a
-        // client holding a request open does not hold the exit up.
-        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        // client holding a request open does not hold the exit up: past
+        // the bound the task is aborted, which drops the handle.
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+            let _ = task.await;
+        }
     }
     result
 }
@@ -405,9 +413,8 @@ async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToke
             let s = settings.borrow();
             (s.retention, s.pipeline.store.clone(), s.pipeline.near())
         };
-        if !policy.is_set() {
-            continue;
-        }
+        // Even with no limit set: tombstones of an earlier limit still
+        // expire, and pages freed by `feeds remove` go back to the disk.
         match store
             .cleanup(policy, near, Utc::now(), false, &cancel)
             .await

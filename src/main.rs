@@ -137,11 +137,16 @@ fn init_journald(filter: EnvFilter) -> Result<(), String> {
 
 async fn dispatch(command: Command, config: Config) -> Result<()> {
     let mut options = config.store;
-    // The daemon owns the full-text index: started with search off, it
-    // drops one left from before, so storing articles stops paying for it.
-    if matches!(command, Command::Run) && options.search == SearchIndex::Keep {
-        options.search = SearchIndex::Drop;
-    }
+    // The commands that store articles build the full-text index when
+    // search is on (once: the first start after it was turned on), and the
+    // daemon drops it when search is off, so that storing stops paying for
+    // it. The rest leave it as it is: a build holds the write lock for as
+    // long as it takes, and a command run beside the daemon must not.
+    options.search = match (&command, config.search_enabled) {
+        (Command::Run | Command::Poll(_), true) => SearchIndex::Build,
+        (Command::Run, false) => SearchIndex::Drop,
+        _ => SearchIndex::Keep,
+    };
     let store = Store::open_with(&config.database_path, options)
         .await
         .with_context(|| format!("opening database {}", config.database_path.display()))?;
@@ -298,7 +303,8 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
 /// On SIGHUP, loads the configuration again: its feed list is merged into
 /// the database and its tunables replace the running ones at the next tick.
 /// An invalid file is refused with an error and the running configuration
-/// kept. `database.path`, `log.*` and `admin.listen` need a restart.
+/// kept. `database.path`, `log.*`, `admin.listen` and `search.enabled`
+/// need a restart.
 async fn reload_on_hangup(
     mut current: Config,
     store: Store,
@@ -323,9 +329,10 @@ async fn reload_on_hangup(
                 || new.log_format != current.log_format
                 || new.log_level != current.log_level
                 || new.admin_listen != current.admin_listen
+                || new.search_enabled != current.search_enabled
             {
                 tracing::warn!(
-                    "database.path, log.* and admin.listen changes take effect at the next restart"
+                    "database.path, log.*, admin.listen and search.enabled changes take effect at the next restart"
                 );
             }
             let applied = async {

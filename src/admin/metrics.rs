@@ -121,11 +121,13 @@ impl Metrics {
     }
 
     /// Counts one finished poll. A deferred poll fetched nothing and is
-    /// not counted.
+    /// not counted; one whose result could not be stored (`store_error`,
+    /// `feed_removed`) is, under its outcome, since that is what an
+    /// operator must see, but adds no duration.
     pub fn record(&self, report: &FeedReport) {
-        let Some(fetch_elapsed) = report.fetch_elapsed else {
+        if report.outcome == "deferred" {
             return;
-        };
+        }
         self.fetches
             .get_or_create(&FetchLabels {
                 outcome: report.outcome.clone(),
@@ -133,7 +135,9 @@ impl Metrics {
             })
             .inc();
         self.fetched_bytes.inc_by(report.bytes);
-        self.fetch_duration.observe(fetch_elapsed.as_secs_f64());
+        if let Some(fetch_elapsed) = report.fetch_elapsed {
+            self.fetch_duration.observe(fetch_elapsed.as_secs_f64());
+        }
         let i = &report.items;
         let duplicate = i.seen.saturating_sub(i.new + i.updated);
         for (kind, n) in ITEM_KINDS.into_iter().zip([i.new, i.updated, duplicate]) {
@@ -269,13 +273,20 @@ mod tests {
     }
 
     #[test]
-    fn a_poll_moves_its_counters_and_a_deferred_one_nothing() {
+    fn a_poll_moves_its_counters_a_store_error_counts_and_a_deferred_poll_does_not() {
         let m = Metrics::new();
         m.record(&report("fetched", Some(200), true));
         m.record(&report("deferred", None, false));
+        // A poll whose result the store refused: counted, without a duration.
+        m.record(&FeedReport {
+            bytes: 0,
+            items: UpsertCounts::default(),
+            ..report("store_error", None, false)
+        });
         let text = m.render(None, None, Utc::now());
         for line in [
             "feedsieve_fetches_total{outcome=\"fetched\",status_class=\"2xx\"} 1",
+            "feedsieve_fetches_total{outcome=\"store_error\",status_class=\"none\"} 1",
             "feedsieve_fetched_bytes_total 1234",
             "feedsieve_items_total{kind=\"new\"} 2",
             "feedsieve_items_total{kind=\"updated\"} 1",

@@ -137,11 +137,7 @@ impl Config {
             "retention.max_articles_per_feed = {}",
             r.max_per_feed.map_or_else(off, |n| n.to_string())
         );
-        let _ = writeln!(
-            s,
-            "search.enabled = {}",
-            self.store.search == crate::store::SearchIndex::Build
-        );
+        let _ = writeln!(s, "search.enabled = {}", self.search_enabled);
         let syn = &self.syndication;
         let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);
         let _ = writeln!(

@@ -190,6 +190,8 @@ pub struct Config {
     pub database_path: PathBuf,
     /// `database.mmap_mb`, for the store.
     pub store: crate::store::StoreOptions,
+    /// `search.enabled`: keep the full-text index.
+    pub search_enabled: bool,
     /// The fetch stage takes this as it is.
     pub http: HttpSettings,
     pub scheduler: SchedulerConfig,
@@ -426,15 +428,10 @@ impl Config {
         Ok(Config {
             store: crate::store::StoreOptions {
                 mmap_bytes: raw.database.mmap_mb * 1024 * 1024,
-                // Off, a one-shot command leaves an index alone: only `run`
-                // drops it (see `main`), so a command run without the
-                // daemon's config cannot take search away from it.
-                search: if raw.search.enabled {
-                    crate::store::SearchIndex::Build
-                } else {
-                    crate::store::SearchIndex::Keep
-                },
+                // Which command builds or drops the index is `main`'s call.
+                search: crate::store::SearchIndex::Keep,
             },
+            search_enabled: raw.search.enabled,
             database_path: raw.database.path,
             http: HttpSettings {
                 user_agent: raw.http.user_agent,

@@ -12,15 +12,15 @@ use super::table::{truncate, write_table};
 use crate::cli::{ListFormat, StatusArgs};
 use crate::store::{FeedCounts, FeedRecord, StatusCounts, Store};
 use anyhow::Result;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-/// The states `status` reports. `disabled` is not a stored state but the
-/// `enabled` flag, which wins over it: a disabled feed is not polled,
-/// whatever its last poll said.
-pub const STATES: [&str; 5] = ["ok", "failing", "dead", "gone", "disabled"];
+/// The states `status` reports, the same as the `/metrics` gauge's.
+/// `disabled` is not a stored state but the `enabled` flag, which wins over
+/// it: a disabled feed is not polled, whatever its last poll said.
+pub use crate::store::FEED_STATES as STATES;
 
 /// What `status --format json` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -100,9 +100,7 @@ pub fn state_of(feed: &FeedRecord) -> &str {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use crate::store::ts as rfc3339;
 
 /// Puts feed rows and counts together. Counts and feeds are read in two
 /// steps: a feed added in between simply has no counts yet.

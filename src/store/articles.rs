@@ -86,7 +86,7 @@ pub(super) fn upsert_articles(
     let mut rekey = tx.prepare_cached(concat!(
         "UPDATE articles SET item_key = ?2, ",
         edited_columns!(),
-        " WHERE id = ?24"
+        " WHERE id = ?24 AND feed_id = ?1"
     ))?;
     let mut touch = tx.prepare_cached(
         "UPDATE articles SET last_seen = ?3 WHERE feed_id = ?1 AND item_key = ?2",

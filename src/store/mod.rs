@@ -65,8 +65,8 @@ pub enum StoreError {
     BadQuery { query: String, reason: String },
     /// `feedsieve search` on a database without the full-text index.
     #[error(
-        "full-text search is off: set `enabled = true` under [search] in the configuration; \
-         the index of the stored articles is built when feedsieve next opens the database"
+        "this database has no full-text index: set `enabled = true` under [search] in the \
+         configuration; the next `feedsieve run` or `feedsieve poll` builds it over the stored articles"
     )]
     SearchOff,
     #[error("the database thread has stopped")]

@@ -300,7 +300,11 @@ impl Linking<'_> {
         let mut stored = tx.prepare_cached(CANDIDATES_SQL)?;
         let mut stored_shingles =
             tx.prepare_cached("SELECT shingles FROM near_docs WHERE article_id = ?1")?;
-        let mut stored_key = tx.prepare_cached("SELECT item_key FROM articles WHERE id = ?1")?;
+        // With its feed: an index row can outlive its article (deleted by
+        // retention or `feeds remove`), and the id may belong to another
+        // feed's article by now, which must never be taken for this item.
+        let mut stored_key =
+            tx.prepare_cached("SELECT item_key FROM articles WHERE id = ?1 AND feed_id = ?2")?;
         let published = article.published.unwrap_or(self.now).timestamp();
         let window = self.matcher.window().num_seconds();
         let span = (published - window, published + window);
@@ -335,7 +339,7 @@ impl Linking<'_> {
                 {
                     listed_checks += 1;
                     let key: Option<String> = stored_key
-                        .query_row([candidate.id], |r| r.get(0))
+                        .query_row([candidate.id, self.feed_id], |r| r.get(0))
                         .optional()?;
                     // Its key is gone from the document: the same item.
                     if key.is_some_and(|k| !self.doc_keys.contains(k.as_str())) {

@@ -38,7 +38,7 @@
 //!
 //! Space: deleted pages go to SQLite's free list and are reused by new
 //! rows. A database created with `auto_vacuum = INCREMENTAL` (every
-//! database this build creates, see `schema::migrate`) also gives them
+//! database this build creates, see `open_connection`) also gives them
 //! back to the file system with `PRAGMA incremental_vacuum`, a few
 //! thousand pages per job. An older database (`auto_vacuum = NONE`) can
 //! only switch with a full `VACUUM`, which rewrites the file under an

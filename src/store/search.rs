@@ -11,9 +11,10 @@
 //! title and text costs the store more than the rest of storing it (about
 //! 90 µs an article against 30-40, in `cargo bench --bench pipeline --
 //! --store-only`), and a deployment that never searches should not pay for
-//! it. Opening the store builds it when asked ([`SearchIndex::Build`]: at
-//! the first start after `search.enabled = true`, over every stored
-//! article) and drops it when `run` starts with search off.
+//! it. Opening the store builds it when asked ([`SearchIndex::Build`]:
+//! `run` and `poll` ask, at their first start after `search.enabled =
+//! true`, over every stored article) and drops it when `run` starts with
+//! search off.
 
 use super::articles::{article_from_row, select_articles};
 use super::{ArticleFilter, Store, StoreError, StoredArticle, ts};

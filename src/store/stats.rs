@@ -48,16 +48,22 @@ impl Store {
                 [ts(now)],
                 |r| r.get(0),
             )?;
-            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             Ok(StoreStats {
                 feeds_by_state,
                 oldest_due: oldest.as_deref().and_then(parse_ts),
-                database_bytes: (pages.max(0) as u64).saturating_mul(page_size.max(0) as u64),
+                database_bytes: database_bytes(c)?,
             })
         })
         .await
     }
+}
+
+/// The database file's size: every page, free ones included (what the
+/// file takes on disk), without the WAL file beside it.
+pub(super) fn database_bytes(c: &rusqlite::Connection) -> rusqlite::Result<u64> {
+    let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    Ok((pages.max(0) as u64).saturating_mul(page_size.max(0) as u64))
 }
 
 #[cfg(test)]

@@ -90,9 +90,7 @@ fn read_counts(c: &Connection, since: DateTime<Utc>) -> rusqlite::Result<StatusC
         [],
         |r| r.get(0),
     )?);
-    let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-    let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-    counts.database_bytes = as_u64(pages.saturating_mul(page_size));
+    counts.database_bytes = super::stats::database_bytes(c)?;
     Ok(counts)
 }
 

@@ -408,7 +408,7 @@ fn the_index_follows_search_enabled() {
     let off = app.run(&["search", "dockers"]);
     assert_eq!(off.code(), Some(1), "{}", off.stderr);
     assert!(
-        off.stderr.contains("full-text search is off") && off.stderr.contains("[search]"),
+        off.stderr.contains("no full-text index") && off.stderr.contains("[search]"),
         "{}",
         off.stderr
     );
@@ -416,6 +416,10 @@ fn the_index_follows_search_enabled() {
     let on = config.replace("[search]\nenabled = false", "[search]\nenabled = true");
     assert_ne!(on, config);
     std::fs::write(app.config_path(), &on).expect("write config");
+    // Only the commands that store articles build it.
+    app.run(&["articles"]).assert_success("articles");
+    assert!(!has_index(&app), "a read command does not build the index");
+    app.poll_all();
     let hits = search(&app, "dockers", &[]);
     assert_eq!(
         hits.len(),
