@@ -115,8 +115,9 @@ pub enum Command {
         after_help = "Examples:\n  feedsieve reclassify\n  feedsieve reclassify --since 2026-11-01T00:00:00Z"
     )]
     Reclassify {
-        /// Only articles first seen at or after this time.
-        #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+        /// Only articles first seen at or after this time: RFC 3339 or an
+        /// age (2h, 7d).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
         since: Option<DateTime<Utc>>,
     },
 
@@ -208,8 +209,8 @@ pub struct CleanupArgs {
 #[derive(Debug, Args)]
 pub struct ClustersArgs {
     /// Only clusters with an article published (else first seen) at or
-    /// after this time.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    /// after this time: RFC 3339 or an age (2h, 7d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
     /// Only clusters of at least this many articles.
     #[arg(long, value_name = "N", default_value_t = 2)]
@@ -293,8 +294,8 @@ pub struct ArticlesArgs {
     #[arg(long, value_name = "URL|ID")]
     pub feed: Option<String>,
     /// Only articles published (else updated, else first seen) at or after
-    /// this time, e.g. 2026-01-31T00:00:00Z.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    /// this time: RFC 3339 (2026-01-31T00:00:00Z) or an age (2h, 7d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
     /// At most this many articles.
     #[arg(long, value_name = "N")]
@@ -321,8 +322,8 @@ pub struct SearchArgs {
     #[arg(long, value_name = "URL|ID")]
     pub feed: Option<String>,
     /// Only articles published (else updated, else first seen) at or after
-    /// this time, e.g. 2026-01-31T00:00:00Z.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    /// this time: RFC 3339 (2026-01-31T00:00:00Z) or an age (2h, 7d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
     /// At most this many hits, the best ones; 0 for all.
     #[arg(long, value_name = "N", default_value_t = 20)]
@@ -363,11 +364,12 @@ pub enum ArticleFormat {
     Csv,
 }
 
-/// clap parser for RFC 3339 times, so a bad value is a usage error (exit 2).
-fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("expected an RFC 3339 time like 2026-01-31T00:00:00Z ({e})"))
+/// clap parser for `--since` of the commands that take a point in time:
+/// an RFC 3339 time, or an age (`2h`, `7d`) taken back from when the
+/// command started, as `log --since` reads it. A bad value is a usage
+/// error (exit 2).
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_since(s).map(|since| since.resolve(Utc::now()))
 }
 
 #[cfg(test)]
@@ -418,5 +420,22 @@ mod tests {
             rev == "unknown" || (rev.len() == 12 && rev.bytes().all(|b| b.is_ascii_hexdigit())),
             "{rev}"
         );
+    }
+}
+
+#[cfg(test)]
+mod since_tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_time_or_an_age_before_now() {
+        let at = parse_time("2026-01-31T00:00:00Z").unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-01-31T00:00:00+00:00");
+        let before = Utc::now();
+        let ago = parse_time("2h").unwrap();
+        let after = Utc::now();
+        assert!(ago >= before - chrono::Duration::hours(2));
+        assert!(ago <= after - chrono::Duration::hours(2));
+        assert!(parse_time("yesterday").is_err());
     }
 }
