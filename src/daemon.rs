@@ -424,6 +424,7 @@ async fn retention(settings: watch::Receiver<Settings>, cancel: CancellationToke
                 feeds = r.feeds.len(),
                 tombstones_written = r.tombstones_written,
                 tombstones_dropped = r.tombstones_dropped,
+                fetch_log_deleted = r.fetch_log_deleted,
                 pages_freed = r.pages_freed,
                 elapsed_ms = r.elapsed_ms,
                 cancelled = r.cancelled,
@@ -484,6 +485,7 @@ mod retention_tests {
             retention: RetentionPolicy {
                 max_age: None,
                 max_per_feed: Some(max_per_feed),
+                fetch_log_max_age: None,
             },
         }
     }

@@ -137,6 +137,12 @@ impl Config {
             "retention.max_articles_per_feed = {}",
             r.max_per_feed.map_or_else(off, |n| n.to_string())
         );
+        let _ = writeln!(
+            s,
+            "retention.fetch_log_days = {}",
+            r.fetch_log_max_age
+                .map_or_else(off, |d| d.num_days().to_string())
+        );
         let _ = writeln!(s, "search.enabled = {}", self.search_enabled);
         let syn = &self.syndication;
         let _ = writeln!(s, "syndication.enabled = {}", syn.enabled);

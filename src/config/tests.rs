@@ -141,7 +141,18 @@ fn mmap_is_given_in_mib_and_bounded() {
 fn retention_is_off_by_default_and_takes_positive_limits() {
     let c = Config::load_with_env(None, Vec::new()).unwrap();
     assert!(!c.retention.is_set());
-    let c = load("[retention]\nmax_age_days = 90\nmax_articles_per_feed = 500\n").unwrap();
+    // The fetch log alone has a limit by default.
+    assert_eq!(
+        c.retention.fetch_log_max_age,
+        Some(chrono::Duration::days(90))
+    );
+    let c =
+        load("[retention]\nmax_age_days = 90\nmax_articles_per_feed = 500\nfetch_log_days = 7\n")
+            .unwrap();
+    assert_eq!(
+        c.retention.fetch_log_max_age,
+        Some(chrono::Duration::days(7))
+    );
     assert_eq!(c.retention.max_age, Some(chrono::Duration::days(90)));
     assert_eq!(c.retention.max_per_feed, Some(500));
 }
@@ -159,6 +170,7 @@ fn retention_limits_of_zero_or_less_name_the_key() {
             "max_articles_per_feed = -1",
             "retention.max_articles_per_feed",
         ),
+        ("fetch_log_days = 0", "retention.fetch_log_days"),
     ] {
         let e = load(&format!("[retention]\n{toml}\n"))
             .unwrap_err()

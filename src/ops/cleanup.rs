@@ -66,11 +66,12 @@ pub fn summary_line(r: &CleanupReport) -> String {
     };
     let stopped = if r.cancelled { ", stopped early" } else { "" };
     format!(
-        "cleanup{mode}: {} articles deleted from {} feeds, {} tombstones written, {} tombstones dropped, {} pages freed, {} ms{stopped}",
+        "cleanup{mode}: {} articles deleted from {} feeds, {} tombstones written, {} tombstones dropped, {} fetch-log rows deleted, {} pages freed, {} ms{stopped}",
         r.articles_deleted,
         r.feeds.len(),
         r.tombstones_written,
         r.tombstones_dropped,
+        r.fetch_log_deleted,
         r.pages_freed,
         r.elapsed_ms
     )

@@ -59,6 +59,10 @@ use tokio_util::sync::CancellationToken;
 /// Articles deleted per job (one transaction).
 pub const BATCH: usize = 500;
 
+/// Fetch-log rows deleted per job: small rows, so more per batch than
+/// articles, still a short write.
+const LOG_BATCH: usize = 5_000;
+
 /// Days a tombstone outlives the last document that listed its item.
 pub const TOMBSTONE_DAYS: i64 = 30;
 
@@ -73,10 +77,12 @@ pub struct RetentionPolicy {
     pub max_age: Option<Duration>,
     /// Keep at most this many articles per feed, the newest.
     pub max_per_feed: Option<u32>,
+    /// Delete fetch-log rows older than this (`None`: keep them all).
+    pub fetch_log_max_age: Option<Duration>,
 }
 
 impl RetentionPolicy {
-    /// Whether any limit is set.
+    /// Whether any article limit is set.
     pub fn is_set(&self) -> bool {
         self.max_age.is_some() || self.max_per_feed.is_some()
     }
@@ -99,6 +105,8 @@ pub struct CleanupReport {
     pub articles_deleted: u64,
     pub tombstones_written: u64,
     pub tombstones_dropped: u64,
+    /// Fetch-log rows older than `retention.fetch_log_days`.
+    pub fetch_log_deleted: u64,
     /// Pages given back to the file system by `incremental_vacuum`.
     pub pages_freed: u64,
     /// Whether the database can give pages back (`auto_vacuum = INCREMENTAL`).
@@ -225,6 +233,11 @@ impl Store {
         if !report.cancelled {
             report.tombstones_dropped = self.drop_tombstones(now, dry_run, cancel).await?;
         }
+        if let Some(age) = policy.fetch_log_max_age
+            && !cancel.is_cancelled()
+        {
+            report.fetch_log_deleted = self.prune_fetch_log(now - age, dry_run, cancel).await?;
+        }
         report.incremental_vacuum = self
             .call(|c| Ok(c.query_row("PRAGMA auto_vacuum", [], |r| r.get::<_, i64>(0))? == 2))
             .await?;
@@ -284,6 +297,48 @@ impl Store {
             }
         }
         Ok(dropped)
+    }
+
+    /// Deletes (dry: counts) the fetch-log rows started before `cutoff`,
+    /// [`LOG_BATCH`] per job. Ids grow with time, so the oldest rows are
+    /// the lowest ids and each batch's scan stops soon after its last row.
+    async fn prune_fetch_log(
+        &self,
+        cutoff: DateTime<Utc>,
+        dry_run: bool,
+        cancel: &CancellationToken,
+    ) -> Result<u64, StoreError> {
+        let cutoff = ts(cutoff);
+        if dry_run {
+            return self
+                .call(move |c| {
+                    let n: i64 = c.query_row(
+                        "SELECT COUNT(*) FROM fetch_log WHERE started_at < ?1",
+                        [&cutoff],
+                        |r| r.get(0),
+                    )?;
+                    Ok(n as u64)
+                })
+                .await;
+        }
+        let mut deleted = 0;
+        while !cancel.is_cancelled() {
+            let cutoff = cutoff.clone();
+            let n = self
+                .call(move |c| {
+                    Ok(c.prepare_cached(
+                        "DELETE FROM fetch_log WHERE id IN
+                            (SELECT id FROM fetch_log WHERE started_at < ?1 ORDER BY id LIMIT ?2)",
+                    )?
+                    .execute(params![cutoff, LOG_BATCH as i64])?)
+                })
+                .await?;
+            deleted += n as u64;
+            if n < LOG_BATCH {
+                break;
+            }
+        }
+        Ok(deleted)
     }
 
     /// Gives the free list back to the file system, [`VACUUM_PAGES`] per job.

@@ -644,6 +644,7 @@ async fn cleanup_drops_the_pending_index_rows_of_what_it_deletes() {
     let policy = RetentionPolicy {
         max_age: Some(chrono::Duration::days(1)),
         max_per_feed: None,
+        fetch_log_max_age: None,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     let later = at + chrono::Duration::days(2);
@@ -686,6 +687,7 @@ async fn a_cancelled_cleanup_stops_before_its_first_batch() {
     let policy = RetentionPolicy {
         max_age: None,
         max_per_feed: Some(1),
+        fetch_log_max_age: None,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
@@ -725,4 +727,48 @@ async fn an_older_database_gives_pages_back_only_after_the_vacuum_conversion() {
         .await
         .unwrap();
     assert!(r.incremental_vacuum);
+}
+
+/// `retention.fetch_log_days`: the daily cleanup deletes older fetch-log
+/// rows, with no article limit set, and a dry run only counts them.
+#[tokio::test]
+async fn cleanup_prunes_the_fetch_log_by_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).await.unwrap();
+    let now = Utc::now();
+    let feed = add(&store, "https://a.example/rss").await;
+    // Three polls 100, 95 and 1 days ago.
+    for days in [100, 95, 1] {
+        let at = now - chrono::Duration::days(days);
+        store.record_poll(poll(feed, at, Vec::new())).await.unwrap();
+    }
+    let logged = |store: &Store| {
+        let store = store.clone();
+        async move { store.fetch_log(Some(feed), 10).await.unwrap().len() }
+    };
+    assert_eq!(logged(&store).await, 3);
+    let policy = RetentionPolicy {
+        fetch_log_max_age: Some(chrono::Duration::days(90)),
+        ..RetentionPolicy::default()
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let dry = store
+        .cleanup(policy, None, now, true, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(dry.fetch_log_deleted, 2);
+    assert_eq!(logged(&store).await, 3, "a dry run deletes nothing");
+    let done = store
+        .cleanup(policy, None, now, false, &cancel)
+        .await
+        .unwrap();
+    assert_eq!((done.fetch_log_deleted, done.articles_deleted), (2, 0));
+    let left = store.fetch_log(Some(feed), 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(
+        left[0].started_at > ts(now - chrono::Duration::days(2)),
+        "{left:?}"
+    );
+    store.close().await;
 }
