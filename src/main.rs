@@ -141,7 +141,9 @@ async fn dispatch(command: Command, config: Config) -> Result<()> {
     // search is on (once: the first start after it was turned on), and the
     // daemon drops it when search is off, so that storing stops paying for
     // it. The rest leave it as it is: a build holds the write lock for as
-    // long as it takes, and a command run beside the daemon must not.
+    // long as it takes, and a read command run beside the daemon must not
+    // (`poll` builds, for installations that poll from cron; beside a
+    // daemon, restarting the daemon is the way, as the README says).
     options.search = match (&command, config.search_enabled) {
         (Command::Run | Command::Poll(_), true) => SearchIndex::Build,
         (Command::Run, false) => SearchIndex::Drop,

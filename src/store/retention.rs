@@ -321,16 +321,33 @@ impl Store {
                 })
                 .await;
         }
+        // The first row kept, found once: `started_at` has no index, and a
+        // batch that looked for old rows by time would read on to the end
+        // of the table once fewer than a batch were left. A row logged out
+        // of order (a slow poll started earlier) is kept or goes with its
+        // neighbours.
+        let boundary: Option<i64> = self
+            .call(move |c| {
+                // In id order, so the scan stops at the first row kept,
+                // having read only the rows about to go.
+                Ok(c.query_row(
+                    "SELECT id FROM fetch_log WHERE started_at >= ?1 ORDER BY id LIMIT 1",
+                    [&cutoff],
+                    |r| r.get(0),
+                )
+                .optional()?)
+            })
+            .await?;
+        let below = boundary.unwrap_or(i64::MAX);
         let mut deleted = 0;
         while !cancel.is_cancelled() {
-            let cutoff = cutoff.clone();
             let n = self
                 .call(move |c| {
                     Ok(c.prepare_cached(
                         "DELETE FROM fetch_log WHERE id IN
-                            (SELECT id FROM fetch_log WHERE started_at < ?1 ORDER BY id LIMIT ?2)",
+                            (SELECT id FROM fetch_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
                     )?
-                    .execute(params![cutoff, LOG_BATCH as i64])?)
+                    .execute(params![below, LOG_BATCH as i64])?)
                 })
                 .await?;
             deleted += n as u64;

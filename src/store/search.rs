@@ -93,14 +93,22 @@ fn has_index(conn: &Connection) -> rusqlite::Result<bool> {
 /// Builds or drops the index as `want` says, in one transaction (a build
 /// interrupted halfway leaves no index, and the next open builds it again).
 pub(super) fn apply_index(conn: &mut Connection, want: SearchIndex) -> rusqlite::Result<()> {
-    let exists = has_index(conn)?;
-    let sql = match (want, exists) {
-        (SearchIndex::Build, false) => CREATE_INDEX,
-        (SearchIndex::Drop, true) => DROP_INDEX,
-        _ => return Ok(()),
+    let wanted = |exists| match (want, exists) {
+        (SearchIndex::Build, false) => Some(CREATE_INDEX),
+        (SearchIndex::Drop, true) => Some(DROP_INDEX),
+        _ => None,
     };
+    // Looked at without a lock first, the usual case being nothing to do;
+    // then again under the write lock, since another process (a `run` and
+    // a `poll` started together) may have done it meanwhile.
+    if wanted(has_index(conn)?).is_none() {
+        return Ok(());
+    }
     let started = Instant::now();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(sql) = wanted(has_index(&tx)?) else {
+        return Ok(());
+    };
     tx.execute_batch(sql)?;
     let articles: i64 = tx.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
     tx.commit()?;
@@ -198,6 +206,10 @@ impl Store {
 /// codes of their own and stay database errors.
 fn bad_query(query: &str, e: rusqlite::Error) -> StoreError {
     match e {
+        // Dropped (a `run` with search off) between the check and the query.
+        rusqlite::Error::SqliteFailure(_, Some(ref msg)) if msg.contains("no such table") => {
+            StoreError::SearchOff
+        }
         rusqlite::Error::SqliteFailure(f, msg) if f.code == ErrorCode::Unknown => {
             StoreError::BadQuery {
                 query: query.to_string(),

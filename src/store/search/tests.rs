@@ -338,3 +338,28 @@ async fn the_index_is_kept_or_dropped_as_asked_and_searching_without_it_says_so(
         )
         .unwrap();
 }
+
+#[test]
+fn an_index_dropped_under_a_search_reads_as_search_off() {
+    // The error SQLite gives when the table went between the check and
+    // the query (a `run` with search off dropped it).
+    let conn = Connection::open_in_memory().unwrap();
+    let err = conn
+        .prepare("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'x'")
+        .unwrap_err();
+    assert!(matches!(bad_query("x", err), StoreError::SearchOff));
+    // A query FTS5 cannot parse stays a bad query.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    version_6(&path, &[(1, "Harbour", "Dockers.")]);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(CREATE_INDEX).unwrap();
+    let err = conn
+        .prepare("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"x'")
+        .and_then(|mut st| st.query_row([], |r| r.get::<_, i64>(0)))
+        .unwrap_err();
+    assert!(
+        matches!(bad_query("\"x", err), StoreError::BadQuery { .. }),
+        "unterminated string"
+    );
+}
