@@ -5,7 +5,7 @@
 
 use crate::app::App;
 use crate::bodies;
-use crate::daemon::start_daemon_with;
+use crate::daemon::{kill_and_fail, signal, start_daemon_with};
 use crate::process::wait_for;
 use crate::server::TestServer;
 use std::io::{Read, Write};
@@ -22,29 +22,6 @@ fn append_config(app: &App, text: &str) {
         .open(app.config_path())
         .expect("open config");
     file.write_all(text.as_bytes()).expect("append to config");
-}
-
-fn run_logs(app: &App) -> String {
-    let read = |n: &str| std::fs::read_to_string(app.dir().join(n)).unwrap_or_default();
-    format!(
-        "--- stdout\n{}\n--- stderr\n{}",
-        read("run.stdout"),
-        read("run.stderr")
-    )
-}
-
-fn fail(child: &mut Child, app: &App, what: &str) -> ! {
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("{what}\n{}", run_logs(app));
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{name} failed");
 }
 
 /// The address the daemon logged as bound (`admin_listen` of its JSON log).
@@ -97,14 +74,14 @@ fn metrics_move_with_a_poll_and_the_probes_answer() {
     append_config(&app, "\n[admin]\nlisten = \"127.0.0.1:0\"\n");
     let mut child = start_daemon_with(&app, &[]);
     let Some(addr) = wait_for(Duration::from_secs(30), || bound_address(&app)) else {
-        fail(&mut child, &app, "the bound admin address was never logged");
+        kill_and_fail(&mut child, &app, "the bound admin address was never logged");
     };
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "the log names the port actually bound");
 
     let scrape = |child: &mut Child| match get(addr, "/metrics") {
         Ok((200, body)) => body,
-        other => fail(child, &app, &format!("/metrics answered {other:?}")),
+        other => kill_and_fail(child, &app, &format!("/metrics answered {other:?}")),
     };
     let before = scrape(&mut child);
     // `feedsieve_fetches` appears with its first fetch, checked below.
@@ -138,7 +115,7 @@ fn metrics_move_with_a_poll_and_the_probes_answer() {
         (sample(&m, FETCHED_OK) >= 1.0).then_some(m)
     });
     let Some(after) = after else {
-        fail(&mut child, &app, "the poll never showed in /metrics");
+        kill_and_fail(&mut child, &app, "the poll never showed in /metrics");
     };
     assert_eq!(sample(&after, FETCHED_OK), 1.0, "{after}");
     assert!(after.contains("# HELP feedsieve_fetches "), "{after}");
@@ -175,7 +152,7 @@ fn metrics_move_with_a_poll_and_the_probes_answer() {
     let exited = wait_for(Duration::from_secs(10), || child.try_wait().expect("wait"));
     match exited {
         Some(status) if status.success() => {}
-        _ => fail(&mut child, &app, "the daemon did not stop cleanly"),
+        _ => kill_and_fail(&mut child, &app, "the daemon did not stop cleanly"),
     }
     assert!(
         get(addr, "/healthz").is_err(),

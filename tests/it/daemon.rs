@@ -33,7 +33,7 @@ pub fn start_daemon_with(app: &App, env: &[(&str, &OsStr)]) -> Child {
 }
 
 /// Kills the daemon and fails the test with `what` and its logs.
-fn kill_and_fail(child: &mut Child, app: &App, what: &str) -> ! {
+pub fn kill_and_fail(child: &mut Child, app: &App, what: &str) -> ! {
     let _ = child.kill();
     let _ = child.wait();
     panic!("{what}\n{}", logs(app));
@@ -78,7 +78,8 @@ fn wait_exit(child: &mut Child, app: &App) -> (ExitStatus, Duration) {
     }
 }
 
-fn logs(app: &App) -> String {
+/// What the daemon started by [`start_daemon_with`] printed.
+pub fn logs(app: &App) -> String {
     let read = |n: &str| std::fs::read_to_string(app.dir().join(n)).unwrap_or_default();
     format!(
         "--- stdout\n{}\n--- stderr\n{}",
@@ -333,7 +334,8 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
         .ok_or(())
 }
 
-fn signal(child: &Child, name: &str) {
+/// Sends signal `name` (`TERM`, `HUP`, ...) to `child`.
+pub fn signal(child: &Child, name: &str) {
     let status = std::process::Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()

@@ -9,7 +9,7 @@ use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -242,11 +242,7 @@ fn log_follow_streams_rows_another_process_writes() {
 
     // Nothing else arrives, and SIGTERM ends the stream with status 0.
     assert!(all.lines.recv_timeout(Duration::from_millis(1500)).is_err());
-    let term = Command::new("kill")
-        .args(["-TERM", &all.child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(term.success());
+    crate::daemon::signal(&all.child, "TERM");
     let status = wait_for(Duration::from_secs(10), || {
         all.child.try_wait().expect("wait")
     })
