@@ -252,10 +252,10 @@ pub struct ArticleFilter {
 /// copyright, then `$extra` columns (numbered from 32), followed by
 /// `$tail`; one constant string per query.
 macro_rules! select_articles {
-    ($tail:literal) => {
+    ($tail:expr) => {
         select_articles!("", $tail)
     };
-    ($extra:literal, $tail:literal) => {
+    ($extra:literal, $tail:expr) => {
         concat!(
             "SELECT a.id, a.feed_id, f.url, a.guid, a.item_key, a.url, a.title, a.authors,
                 a.categories, a.published, a.published_raw, a.updated, a.updated_raw,
@@ -273,6 +273,31 @@ macro_rules! select_articles {
     };
 }
 pub(super) use select_articles;
+
+/// The conditions of an [`ArticleFilter`] on `articles a`, bound by
+/// [`filter_params`] as `?1` (feed), `?2` (since), `?3` (limit, for the
+/// caller's `LIMIT`) and `?4` (syndicated): `articles` and `search` filter
+/// alike.
+macro_rules! filter_conditions {
+    () => {
+        "(?1 IS NULL OR a.feed_id = ?1)
+         AND (?2 IS NULL OR COALESCE(a.published, a.updated, a.first_seen) >= ?2)
+         AND (?4 IS NULL OR a.syndicated = ?4)"
+    };
+}
+pub(super) use filter_conditions;
+
+/// The values of `?1` to `?4` of [`filter_conditions`]; no limit is -1.
+pub(super) fn filter_params(
+    filter: &ArticleFilter,
+) -> (Option<i64>, Option<String>, i64, Option<bool>) {
+    (
+        filter.feed.map(|f| f.0),
+        filter.since.map(ts),
+        filter.limit.map(|l| l as i64).unwrap_or(-1),
+        filter.syndicated,
+    )
+}
 
 /// A stored article with what the flagger needs to know of its feed.
 #[derive(Debug, Clone)]
@@ -380,23 +405,14 @@ impl Store {
     /// Articles newest first (by publication time, else update time, else first-seen time).
     pub async fn articles(&self, filter: ArticleFilter) -> Result<Vec<StoredArticle>, StoreError> {
         self.call(move |c| {
-            let mut st = c.prepare(select_articles!(
-                "WHERE (?1 IS NULL OR a.feed_id = ?1)
-                   AND (?2 IS NULL OR COALESCE(a.published, a.updated, a.first_seen) >= ?2)
-                   AND (?4 IS NULL OR a.syndicated = ?4)
-                 ORDER BY COALESCE(a.published, a.updated, a.first_seen) DESC, a.id DESC
+            let mut st = c.prepare(select_articles!(concat!(
+                "WHERE ",
+                filter_conditions!(),
+                " ORDER BY COALESCE(a.published, a.updated, a.first_seen) DESC, a.id DESC
                  LIMIT ?3"
-            ))?;
-            let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
-            let rows = st.query_map(
-                params![
-                    filter.feed.map(|f| f.0),
-                    filter.since.map(ts),
-                    limit,
-                    filter.syndicated
-                ],
-                article_from_row,
-            )?;
+            )))?;
+            let (feed, since, limit, syndicated) = filter_params(&filter);
+            let rows = st.query_map(params![feed, since, limit, syndicated], article_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await

@@ -16,8 +16,8 @@
 //! true`, over every stored article) and drops it when `run` starts with
 //! search off.
 
-use super::articles::{article_from_row, select_articles};
-use super::{ArticleFilter, Store, StoreError, StoredArticle, ts};
+use super::articles::{article_from_row, filter_conditions, filter_params, select_articles};
+use super::{ArticleFilter, Store, StoreError, StoredArticle};
 use rusqlite::{Connection, ErrorCode, params};
 use std::time::Instant;
 use tracing::info;
@@ -164,25 +164,16 @@ impl Store {
             let mut st = c.prepare_cached(select_articles!(
                 ", bm25(articles_fts, ?6, 1.0),
                    snippet(articles_fts, 1, ?7, ?7, '…', 24)",
-                "JOIN articles_fts ON articles_fts.rowid = a.id
-                 WHERE articles_fts MATCH ?5
-                   AND (?1 IS NULL OR a.feed_id = ?1)
-                   AND (?2 IS NULL OR COALESCE(a.published, a.updated, a.first_seen) >= ?2)
-                   AND (?4 IS NULL OR a.syndicated = ?4)
-                 ORDER BY 33, a.id DESC
-                 LIMIT ?3"
+                concat!(
+                    "JOIN articles_fts ON articles_fts.rowid = a.id
+                     WHERE articles_fts MATCH ?5 AND ",
+                    filter_conditions!(),
+                    " ORDER BY 33, a.id DESC LIMIT ?3"
+                )
             ))?;
-            let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+            let (feed, since, limit, syndicated) = filter_params(&filter);
             let rows = st.query_map(
-                params![
-                    filter.feed.map(|f| f.0),
-                    filter.since.map(ts),
-                    limit,
-                    filter.syndicated,
-                    query,
-                    TITLE_WEIGHT,
-                    MARK
-                ],
+                params![feed, since, limit, syndicated, query, TITLE_WEIGHT, MARK],
                 |r| {
                     Ok(SearchHit {
                         article: article_from_row(r)?,
