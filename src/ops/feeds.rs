@@ -49,11 +49,7 @@ pub async fn list(store: &Store, out: &mut dyn Write, format: ListFormat) -> Res
                 .map(|f| {
                     vec![
                         f.id.to_string(),
-                        if f.enabled {
-                            f.state.clone()
-                        } else {
-                            "disabled".to_string()
-                        },
+                        super::status::state_of(f).to_string(),
                         f.consecutive_errors.to_string(),
                         f.last_outcome.clone().unwrap_or_else(|| "-".to_string()),
                         short_time(f.last_checked_at),

@@ -10,6 +10,7 @@ use super::human;
 use super::paint::{Colour, Paint};
 use super::table::{truncate, write_table};
 use crate::cli::{ListFormat, StatusArgs};
+use crate::store::ts as rfc3339;
 use crate::store::{FeedCounts, FeedRecord, StatusCounts, Store};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
@@ -91,7 +92,7 @@ pub async fn status(
     Ok(())
 }
 
-/// The state `status` shows for a feed.
+/// The state `status` and `feeds list` show for a feed.
 pub fn state_of(feed: &FeedRecord) -> &str {
     if feed.enabled {
         &feed.state
@@ -99,8 +100,6 @@ pub fn state_of(feed: &FeedRecord) -> &str {
         "disabled"
     }
 }
-
-use crate::store::ts as rfc3339;
 
 /// Puts feed rows and counts together. Counts and feeds are read in two
 /// steps: a feed added in between simply has no counts yet.

@@ -18,7 +18,7 @@ pub struct StoreStats {
     /// The `next_check_at` of the most overdue feed that can be polled,
     /// `None` when no feed is due.
     pub oldest_due: Option<DateTime<Utc>>,
-    /// Pages in use times page size: the main file without its WAL.
+    /// [`database_bytes`]: the main file's size, without its WAL.
     pub database_bytes: u64,
 }
 
