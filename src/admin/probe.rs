@@ -55,7 +55,7 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
         .get(url)
         .send()
         .await
-        .map_err(|e| format!("not ready: {url}: {}", error_chain(&e)))?;
+        .map_err(|e| format!("not ready: {url}: {}", crate::fetch::describe(&e)))?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     let reason = body.lines().next().unwrap_or("").trim();
@@ -67,19 +67,6 @@ pub async fn probe(url: &str, timeout: Duration) -> Result<String, String> {
             status.as_u16()
         ))
     }
-}
-
-/// reqwest's top error says only "error sending request"; the cause
-/// ("connection refused") is what an operator needs.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> 
 /// Joins an error and its causes, skipping a cause whose text its parent
 /// already repeats: reqwest's top-level message alone ("error sending
 /// request") never says what went wrong.
-fn describe(err: &(dyn StdError + 'static)) -> String {
+pub fn describe(err: &(dyn StdError + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -28,7 +28,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use client::Fetcher;
-pub use error::FetchError;
+pub use error::{FetchError, describe};
 pub use guard::is_public_ip;
 pub use hints::{CacheHints, RetryAfter};
 
