@@ -277,31 +277,24 @@ impl Store {
                 })
                 .await;
         }
-        let mut dropped = 0;
-        while !cancel.is_cancelled() {
-            let cutoff = cutoff.clone();
-            let n = self
-                .call(move |c| {
-                    Ok(c.prepare_cached(concat!(
-                        "DELETE FROM tombstones WHERE (feed_id, item_key) IN
-                            (SELECT t.feed_id, t.item_key FROM tombstones t WHERE ",
-                        expired!("t.last_listed", "t.feed_id", "?1"),
-                        " LIMIT ?2)"
-                    ))?
-                    .execute(params![cutoff, BATCH as i64])?)
-                })
-                .await?;
-            dropped += n as u64;
-            if n < BATCH {
-                break;
-            }
-        }
-        Ok(dropped)
+        self.delete_in_batches(
+            concat!(
+                "DELETE FROM tombstones WHERE (feed_id, item_key) IN
+                    (SELECT t.feed_id, t.item_key FROM tombstones t WHERE ",
+                expired!("t.last_listed", "t.feed_id", "?1"),
+                " LIMIT ?2)"
+            ),
+            cutoff,
+            BATCH,
+            cancel,
+        )
+        .await
     }
 
     /// Deletes (dry: counts) the fetch-log rows started before `cutoff`,
     /// [`LOG_BATCH`] per job. Ids grow with time, so the oldest rows are
-    /// the lowest ids and each batch's scan stops soon after its last row.
+    /// the lowest ids: the first row kept is found once, and every row
+    /// below it goes.
     async fn prune_fetch_log(
         &self,
         cutoff: DateTime<Utc>,
@@ -309,27 +302,14 @@ impl Store {
         cancel: &CancellationToken,
     ) -> Result<u64, StoreError> {
         let cutoff = ts(cutoff);
-        if dry_run {
-            return self
-                .call(move |c| {
-                    let n: i64 = c.query_row(
-                        "SELECT COUNT(*) FROM fetch_log WHERE started_at < ?1",
-                        [&cutoff],
-                        |r| r.get(0),
-                    )?;
-                    Ok(n as u64)
-                })
-                .await;
-        }
-        // The first row kept, found once: `started_at` has no index, and a
-        // batch that looked for old rows by time would read on to the end
-        // of the table once fewer than a batch were left. A row logged out
-        // of order (a slow poll started earlier) is kept or goes with its
+        // `started_at` has no index: a batch that looked for old rows by
+        // time would read on to the end of the table once fewer than a
+        // batch were left. In id order the scan stops at the first row
+        // kept, having read only the rows about to go. A row logged out of
+        // order (a slow poll started earlier) is kept or goes with its
         // neighbours.
         let boundary: Option<i64> = self
             .call(move |c| {
-                // In id order, so the scan stops at the first row kept,
-                // having read only the rows about to go.
                 Ok(c.query_row(
                     "SELECT id FROM fetch_log WHERE started_at >= ?1 ORDER BY id LIMIT 1",
                     [&cutoff],
@@ -339,19 +319,53 @@ impl Store {
             })
             .await?;
         let below = boundary.unwrap_or(i64::MAX);
+        if dry_run {
+            return self
+                .call(move |c| {
+                    let n: i64 = c.query_row(
+                        "SELECT COUNT(*) FROM fetch_log WHERE id < ?1",
+                        [below],
+                        |r| r.get(0),
+                    )?;
+                    Ok(n as u64)
+                })
+                .await;
+        }
+        self.delete_in_batches(
+            "DELETE FROM fetch_log WHERE id IN
+                (SELECT id FROM fetch_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
+            below,
+            LOG_BATCH,
+            cancel,
+        )
+        .await
+    }
+
+    /// Runs `delete` (bound with `?1` = `key`, `?2` = `batch`, deleting at
+    /// most `batch` rows) as one writer job per batch, so polls run in
+    /// between, until a batch deletes fewer or `cancel` fires; returns the
+    /// rows deleted.
+    async fn delete_in_batches<K>(
+        &self,
+        delete: &'static str,
+        key: K,
+        batch: usize,
+        cancel: &CancellationToken,
+    ) -> Result<u64, StoreError>
+    where
+        K: rusqlite::ToSql + Clone + Send + 'static,
+    {
         let mut deleted = 0;
         while !cancel.is_cancelled() {
+            let key = key.clone();
             let n = self
                 .call(move |c| {
-                    Ok(c.prepare_cached(
-                        "DELETE FROM fetch_log WHERE id IN
-                            (SELECT id FROM fetch_log WHERE id < ?1 ORDER BY id LIMIT ?2)",
-                    )?
-                    .execute(params![below, LOG_BATCH as i64])?)
+                    Ok(c.prepare_cached(delete)?
+                        .execute(params![key, batch as i64])?)
                 })
                 .await?;
             deleted += n as u64;
-            if n < LOG_BATCH {
+            if n < batch {
                 break;
             }
         }
