@@ -169,12 +169,7 @@ async fn run_command(command: Command, config: &Config, store: &Store) -> Result
     let mut out = stdout.lock();
     match command {
         Command::Run => {
-            let settings = daemon::Settings {
-                pipeline: pipeline(config, store)?.with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
-                concurrency: config.scheduler.max_concurrent_fetches,
-                shutdown_grace: config.shutdown_grace,
-                retention: config.retention,
-            };
+            let settings = daemon_settings(config, store)?;
             let admin = match config.admin_listen {
                 Some(addr) => Some(
                     admin::AdminServer::bind(addr, daemon::stale_tick_after(config.http.timeout))
@@ -302,6 +297,16 @@ fn pipeline(config: &Config, store: &Store) -> Result<Pipeline> {
     Ok(pipeline.with_flagger(flagger).with_near(near))
 }
 
+/// What `run` reads of `config`, at start and at every reload.
+fn daemon_settings(config: &Config, store: &Store) -> Result<daemon::Settings> {
+    Ok(daemon::Settings {
+        pipeline: pipeline(config, store)?.with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
+        concurrency: config.scheduler.max_concurrent_fetches,
+        shutdown_grace: config.shutdown_grace,
+        retention: config.retention,
+    })
+}
+
 /// On SIGHUP, loads the configuration again: its feed list is merged into
 /// the database and its tunables replace the running ones at the next tick.
 /// An invalid file is refused with an error and the running configuration
@@ -341,13 +346,7 @@ async fn reload_on_hangup(
                 let added = store
                     .merge_config_feeds(new.feeds.clone(), chrono::Utc::now())
                     .await?;
-                let settings = daemon::Settings {
-                    pipeline: pipeline(&new, &store)?
-                        .with_max_host_wait(Some(daemon::MAX_HOST_WAIT)),
-                    concurrency: new.scheduler.max_concurrent_fetches,
-                    shutdown_grace: new.shutdown_grace,
-                    retention: new.retention,
-                };
+                let settings = daemon_settings(&new, &store)?;
                 anyhow::Ok((added, settings))
             };
             match applied.await {
