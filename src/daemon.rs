@@ -62,7 +62,7 @@ pub struct Settings {
     pub concurrency: usize,
     /// How long in-flight polls may take to finish after a stop signal.
     pub shutdown_grace: Duration,
-    /// `[retention]`: the daily cleanup runs when a limit is set.
+    /// `[retention]`: what the daily cleanup deletes.
     pub retention: RetentionPolicy,
 }
 
@@ -368,28 +368,6 @@ fn notify(state: &[NotifyState]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stale_tick_is_three_of_the_longest_wait() {
-        // The default 30 s timeout: the idle sleep and a poll are equal.
-        assert_eq!(
-            stale_tick_after(Duration::from_secs(30)),
-            Duration::from_secs(90)
-        );
-        assert_eq!(
-            stale_tick_after(Duration::from_secs(5)),
-            Duration::from_secs(90)
-        );
-        assert_eq!(
-            stale_tick_after(Duration::from_secs(120)),
-            Duration::from_secs(360)
-        );
-    }
-}
-
 /// When the first retention cleanup runs after start: late enough not to
 /// slow a restart's burst of overdue polls.
 const FIRST_CLEANUP_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -518,5 +496,27 @@ mod retention_tests {
             .await
             .expect("the task ends when cancelled")
             .unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_tick_is_three_of_the_longest_wait() {
+        // The default 30 s timeout: the idle sleep and a poll are equal.
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(30)),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(5)),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            stale_tick_after(Duration::from_secs(120)),
+            Duration::from_secs(360)
+        );
     }
 }
