@@ -64,11 +64,33 @@ pub struct FeedReport {
     /// Body bytes received (after decompression); 0 without a body.
     pub bytes: u64,
     /// How long the HTTP exchange took, redirects and body included;
-    /// `None` when nothing was fetched (a deferred poll).
+    /// `None` for a report without a fetch result ([`FeedReport::unfetched`]).
     pub fetch_elapsed: Option<Duration>,
 }
 
 impl FeedReport {
+    /// A poll that ends with no fetch result to report: deferred before
+    /// fetching, or whose outcome the store could not record.
+    fn unfetched(
+        feed_id: FeedId,
+        feed_url: String,
+        outcome: &str,
+        error: Option<String>,
+        elapsed: Duration,
+    ) -> FeedReport {
+        FeedReport {
+            feed_id,
+            feed_url,
+            status: None,
+            outcome: outcome.to_string(),
+            items: UpsertCounts::default(),
+            error,
+            elapsed,
+            bytes: 0,
+            fetch_elapsed: None,
+        }
+    }
+
     pub fn failed(&self) -> bool {
         self.error.is_some()
     }
@@ -223,17 +245,13 @@ impl Pipeline {
                         "store_error"
                     }
                 };
-                Ok(FeedReport {
+                Ok(FeedReport::unfetched(
                     feed_id,
                     feed_url,
-                    status: None,
-                    outcome: outcome.to_string(),
-                    items: UpsertCounts::default(),
-                    error: Some(e.to_string()),
-                    elapsed: started.elapsed(),
-                    bytes: 0,
-                    fetch_elapsed: None,
-                })
+                    outcome,
+                    Some(e.to_string()),
+                    started.elapsed(),
+                ))
             }
         }
     }
@@ -371,17 +389,13 @@ impl Pipeline {
             retry_in_ms = wait.as_millis() as u64,
             "host busy; poll deferred"
         );
-        Ok(FeedReport {
-            feed_id: feed.id,
-            feed_url: feed.url,
-            status: None,
-            outcome: "deferred".to_string(),
-            items: UpsertCounts::default(),
-            error: None,
-            elapsed: clock.elapsed(),
-            bytes: 0,
-            fetch_elapsed: None,
-        })
+        Ok(FeedReport::unfetched(
+            feed.id,
+            feed.url,
+            "deferred",
+            None,
+            clock.elapsed(),
+        ))
     }
 
     /// Returns what the scheduler needs to know of the poll: its verdict,
