@@ -103,7 +103,7 @@ pub(super) fn upsert_articles(
     for a in articles {
         counts.seen += 1;
         // Deleted by retention while the feed still lists it: not new.
-        if tombstones.listed(feed_id, &a.item_key, &now_s)? {
+        if tombstones.listed(&a.item_key, &now_s)? {
             continue;
         }
         if a.unflagged {

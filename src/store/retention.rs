@@ -569,6 +569,7 @@ fn delete_unmatched_keys(tx: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
 /// The upsert's view of a feed's tombstones: an item listed with one is
 /// skipped, and its `last_listed` moves on.
 pub(super) struct Tombstones<'c> {
+    feed: FeedId,
     /// `None` when the feed has none (most feeds): no lookup per item.
     touch: Option<CachedStatement<'c>>,
 }
@@ -585,14 +586,14 @@ impl<'c> Tombstones<'c> {
         } else {
             None
         };
-        Ok(Tombstones { touch })
+        Ok(Tombstones { feed, touch })
     }
 
     /// Whether `key` was deleted by retention (and is to be skipped);
     /// records that the feed still lists it at `now`.
-    pub(super) fn listed(&mut self, feed: FeedId, key: &str, now: &str) -> rusqlite::Result<bool> {
+    pub(super) fn listed(&mut self, key: &str, now: &str) -> rusqlite::Result<bool> {
         match &mut self.touch {
-            Some(st) => Ok(st.execute(params![feed.0, key, now])? == 1),
+            Some(st) => Ok(st.execute(params![self.feed.0, key, now])? == 1),
             None => Ok(false),
         }
     }
