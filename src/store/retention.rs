@@ -185,18 +185,19 @@ impl Store {
             dry_run,
             ..CleanupReport::default()
         };
-        let feeds: Vec<(i64, String)> = self
-            .call(|c| {
+        // No article limit: no feed to walk, only the steps after.
+        let feeds: Vec<(i64, String)> = if policy.is_set() {
+            self.call(|c| {
                 let mut st = c.prepare("SELECT id, url FROM feeds ORDER BY id")?;
                 let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
-            .await?;
+            .await?
+        } else {
+            Vec::new()
+        };
         let cutoff = policy.max_age.map(|age| ts(now - age));
         'feeds: for (feed_id, feed_url) in feeds {
-            if !policy.is_set() {
-                break;
-            }
             let mut lost = 0u64;
             // Dry, nothing goes, so the walk pages on; otherwise each batch
             // starts again from the feed's oldest remaining article.
