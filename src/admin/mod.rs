@@ -13,9 +13,11 @@ mod health;
 mod metrics;
 mod probe;
 
-pub use health::{Heartbeat, readiness};
-pub use metrics::{Metrics, status_class};
-pub use probe::{healthcheck, probe, readyz_url};
+pub use health::Heartbeat;
+pub use metrics::Metrics;
+pub use probe::healthcheck;
+
+use health::readiness;
 
 use crate::pipeline::FeedReport;
 use crate::store::Store;
@@ -81,11 +83,6 @@ impl AdminServer {
             telemetry: Arc::new(Telemetry::default()),
             stale_after,
         })
-    }
-
-    /// The address actually bound.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
     }
 
     pub fn telemetry(&self) -> Arc<Telemetry> {
