@@ -31,7 +31,7 @@ pub use feeds::{FeedRecord, NewFeed};
 pub use fetch_log::{FetchLogEntry, LogFilter, LogFollower};
 pub use near::{ClusterMember, ClusterSummary, NearCandidate, NearFeed, NearHandle, NearMatcher};
 pub use poll::PollRecord;
-pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy, TOMBSTONE_DAYS};
+pub use retention::{CleanupReport, FeedCleanup, RetentionPolicy};
 pub use schema::SCHEMA_VERSION;
 pub use search::{SearchHit, SearchIndex};
 pub use stats::{FEED_STATES, StoreStats};
