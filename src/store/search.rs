@@ -110,10 +110,13 @@ pub(super) fn apply_index(conn: &mut Connection, want: SearchIndex) -> rusqlite:
         return Ok(());
     };
     tx.execute_batch(sql)?;
-    let articles: i64 = tx.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?;
+    // Counted for the build's log line only.
+    let built: Option<i64> = (want == SearchIndex::Build)
+        .then(|| tx.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0)))
+        .transpose()?;
     tx.commit()?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    if want == SearchIndex::Build {
+    if let Some(articles) = built {
         info!(articles, elapsed_ms, "full-text search index built");
     } else {
         info!(
